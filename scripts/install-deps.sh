@@ -1,0 +1,44 @@
+#!/bin/sh
+# install-deps.sh - install the Debian 12 packages ovmm needs to build and test.
+#
+# Idempotent: asks dpkg which packages are missing and installs only those,
+# printing nothing when everything is already there. Needs root (or sudo)
+# only when something is missing. Used by `make run` and `make check`.
+#
+# Usage: scripts/install-deps.sh [build|test|all]   (default: all)
+set -eu
+
+BUILD_PKGS="gcc make pkg-config libmicrohttpd-dev libsqlite3-dev libjson-c-dev
+libvirt-dev libssl-dev uuid-dev libsodium-dev openssl"
+TEST_PKGS="libcmocka-dev libcurl4-openssl-dev curl sqlite3 procps"
+
+case "${1:-all}" in
+build) want="$BUILD_PKGS" ;;
+test) want="$BUILD_PKGS $TEST_PKGS" ;;
+all) want="$BUILD_PKGS $TEST_PKGS" ;;
+*) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q '^install ok installed$'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "install-deps: installing:$missing"
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "install-deps: missing packages and not root; install:$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "install-deps: done"

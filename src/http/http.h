@@ -1,0 +1,62 @@
+/*
+ * http.h - the HTTP(S) front end: the only user of <microhttpd.h>.
+ *
+ * DESIGN: one libmicrohttpd daemon with an internal epoll thread serves
+ * HTTPS (GnuTLS inside libmicrohttpd, with the PEM certificate and key
+ * given here); an optional second daemon serves plain HTTP and answers
+ * every request with a redirect to the HTTPS port. Request bodies are read
+ * into a bounded `struct buf` (413 past max_body), then the request is
+ * handed to api_dispatch(), or for paths under /ovm/console to the static
+ * file server rooted at web_root. Every error leaves as JSON
+ * {"errorCode", "message"} with the status from the one err -> status
+ * table in response.c. Each request gets an id that prefixes its log lines.
+ */
+#ifndef OVMM_HTTP_H
+#define OVMM_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+struct http_server;
+
+struct http_conf {
+    const char *listen;        /* "127.0.0.1:7002", "[::1]:7002"; port 0 = any */
+    const char *http_listen;   /* plain HTTP redirector, NULL or "" = off */
+    const char *cert_file;     /* PEM certificate (chain) for HTTPS */
+    const char *key_file;      /* PEM private key */
+    bool tls;                  /* false: serve plain HTTP on `listen` (tests of
+                                  the redirector only; never the default) */
+    size_t max_body;           /* request body limit in bytes */
+    unsigned timeout_s;        /* idle connection timeout */
+    unsigned max_conns;        /* total connection limit */
+    unsigned max_conns_per_ip; /* per-peer limit, 0 = none */
+    const char *web_root;      /* directory served at /ovm/console */
+};
+
+/* Start serving. NULL with err set (ERR_IO: cannot bind, bad cert...). */
+struct http_server *http_server_start(const struct http_conf *conf);
+/* The port actually bound (useful with port 0); @redirect selects the
+ * plain-HTTP redirector. 0 when not listening. */
+uint16_t http_server_port(struct http_server *s, bool redirect);
+/* Stop accepting new connections; in-flight requests go on. */
+void http_server_quiesce(struct http_server *s);
+/* Stop: waits for in-flight requests, then frees. Accepts NULL. */
+void http_server_stop(struct http_server *s);
+
+/* The HTTP status for an error code (the one table). */
+unsigned http_status_for(enum err_code code);
+
+/*
+ * Make sure a TLS certificate and key exist at @cert_file/@key_file: when
+ * both exist they are checked to load and match; when neither exists a
+ * self-signed P-256 certificate for @cn (subjectAltName localhost,
+ * 127.0.0.1, ::1 and @cn), valid 10 years, is written, the key 0600.
+ * 0 or -1 (ERR_IO / ERR_CONFIG with a message naming the file).
+ */
+int http_cert_ensure(const char *cert_file, const char *key_file,
+                     const char *cn);
+
+#endif
