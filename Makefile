@@ -28,7 +28,7 @@ OPT ?= -O2 -g
 WARN := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
 	-Wpointer-arith -Wcast-qual -Wformat=2 -Werror
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
-ALL_CFLAGS = -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -MMD -MP -Isrc -Iinclude \
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -MMD -MP -Isrc -Iinclude \
 	-I$(BUILD)/gen -DOVMM_VERSION='"$(VERSION)"' \
 	-DOVMM_WEB_ROOT='"$(abspath web)"' $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)

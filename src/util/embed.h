@@ -1,5 +1,6 @@
 /*
- * embed.h - files compiled into the binary (schema/db/*.sql, schema/api/*.json).
+ * embed.h - files compiled into the binary (the schema/db SQL migrations
+ * and the schema/api JSON files).
  *
  * DESIGN: scripts/embed.c turns the files into build/gen/embedded.c at
  * build time, so ovmmd needs nothing from the source tree at run time
