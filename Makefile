@@ -100,6 +100,11 @@ $(BUILD)/gen/routes.c: $(BUILD)/tools/genroutes schema/api/routes.json
 	$(call say,GEN,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(BUILD)/tools/genroutes c schema/api/routes.json > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/routes.h: $(BUILD)/tools/genroutes schema/api/routes.json
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(BUILD)/tools/genroutes h schema/api/routes.json > $@.tmp && mv $@.tmp $@
+# Every object may include the generated header: make it first.
+$(LIB_OBJS) $(DAEMON_OBJS): $(BUILD)/gen/routes.h
 
 # ---- tests ----
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libovmm.a

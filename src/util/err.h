@@ -10,6 +10,8 @@
 #ifndef OVMM_ERR_H
 #define OVMM_ERR_H
 
+#include <assert.h>
+
 enum err_code {
     ERR_OK = 0,          /* no error */
     ERR_INTERNAL,        /* a bug or an unexpected library failure */
@@ -43,6 +45,19 @@ struct err {
     const char *func;
     int line;
 };
+
+/*
+ * Defensive checks for conditions that "cannot happen" (SQLite's idiom):
+ * they assert in debug builds and evaluate to the condition in release
+ * builds, so the code after them still handles the impossible case.
+ */
+#ifdef NDEBUG
+#define ALWAYS(x) (x)
+#define NEVER(x) (x)
+#else
+#define ALWAYS(x) ((x) ? 1 : (assert(0), 0))
+#define NEVER(x) ((x) ? (assert(0), 1) : 0)
+#endif
 
 /* Record an error for this thread. Use the err_set() macro. */
 void err_set_full(enum err_code code, const char *file, const char *func,

@@ -1,0 +1,29 @@
+/*
+ * api_int.h - helpers shared by the api/ handler files (private).
+ */
+#ifndef OVMM_API_INT_H
+#define OVMM_API_INT_H
+
+#include "api/api.h"
+#include "model/model.h"
+#include "routes.h" /* handler prototypes, generated */
+
+/* The configuration given to api_init() (immutable afterwards). */
+const struct api_conf *api_conf(void);
+
+/*
+ * Path segment @i (0-based) after API_BASE, copied into @out (@size
+ * bytes). 0, or -1 with ERR_NOT_FOUND when there is no such segment.
+ */
+int api_segment(const struct api_req *req, size_t i, char *out, size_t size);
+/* The object type named by segment 0, or NULL with ERR_NOT_FOUND. */
+const struct model_type *api_req_type(const struct api_req *req);
+/*
+ * Parse the request body as a JSON object: new reference, or NULL with
+ * ERR_INVALID (empty, malformed, not an object).
+ */
+json_object *api_body_object(const struct api_req *req);
+/* Set @resp's body to @body (taking the reference), status 200. */
+void api_reply(struct api_resp *resp, json_object *body);
+
+#endif
