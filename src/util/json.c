@@ -6,9 +6,38 @@
 #include "util/err.h"
 #include "util/json.h"
 
+/*
+ * json-c 0.16 accepts single-quoted strings even in strict mode. A single
+ * quote outside a double-quoted string is never valid JSON, so find one
+ * with a scan that follows string boundaries and escapes. Returns its
+ * offset, or -1 when there is none.
+ */
+static long
+single_quote_offset(const char *text, size_t len)
+{
+    bool in_str = false;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (in_str) {
+            if (text[i] == '\\')
+                i++;
+            else if (text[i] == '"')
+                in_str = false;
+        } else if (text[i] == '"') {
+            in_str = true;
+        } else if (text[i] == '\'') {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
 json_object *
 json_parse(const char *text, size_t len)
 {
+    long sq;
+
     json_tokener *tok;
     json_object *obj;
     enum json_tokener_error jerr;
@@ -20,6 +49,12 @@ json_parse(const char *text, size_t len)
     }
     if (len > INT32_MAX) {
         err_set(ERR_TOO_LARGE, "JSON text too large");
+        return NULL;
+    }
+    sq = single_quote_offset(text, len);
+    if (sq >= 0) {
+        err_set(ERR_INVALID, "malformed JSON at offset %ld: strings must be "
+                             "in double quotes", sq);
         return NULL;
     }
     tok = json_tokener_new_ex(JSON_MAX_DEPTH);
