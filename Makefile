@@ -133,8 +133,8 @@ check: deps-test
 test: all $(UNIT_BINS) $(APITEST)
 	$(Q)BUILD=$(BUILD) tests/run.sh
 
-lint:
-	$(Q)scripts/lint.sh
+lint: $(BUILD)/tools/genroutes
+	$(Q)BUILD=$(BUILD) scripts/lint.sh
 
 bench: all
 	$(Q)BUILD=$(BUILD) bench/run.sh
@@ -143,3 +143,7 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+.PHONY: docs
+docs: $(BUILD)/tools/genroutes
+	$(Q)$(BUILD)/tools/genroutes md schema/api/routes.json > docs/API-routes.md

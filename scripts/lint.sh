@@ -64,4 +64,11 @@ report "only http/ includes <microhttpd.h>" "$bad"
 bad=$(grep -ln '#include <libvirt/' $(find src -name '*.[ch]') | grep -v '^src/hv/libvirt.c$')
 report "only hv/libvirt.c includes libvirt" "$bad"
 
+# 4. Generated docs are current.
+gen="${BUILD:-build}/tools/genroutes"
+if [ -x "$gen" ]; then
+	bad=$("$gen" md schema/api/routes.json | diff docs/API-routes.md - | head -5)
+	report "docs/API-routes.md matches schema/api/routes.json (make docs)" "$bad"
+fi
+
 [ "$fails" -eq 0 ]
