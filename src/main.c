@@ -381,8 +381,15 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
                 goto fail_msg;
         }
     }
-    host = xstrdup(c->listen);
-    host[strcspn(host, ":")] = '\0';
+    /* The host part of listen: "[::1]:7002" -> "::1", "a.b:7002" -> "a.b". */
+    if (c->listen[0] == '[') {
+        host = xstrdup(c->listen + 1);
+        host[strcspn(host, "]")] = '\0';
+    } else {
+        host = xstrdup(c->listen);
+        if (strchr(host, ':'))
+            *strrchr(host, ':') = '\0';
+    }
     if (http_cert_ensure(p.cert, p.key, *host ? host : "localhost") < 0)
         goto fail_msg;
 
@@ -426,9 +433,10 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
         if (api_set_run_state(RUN_RUNNING) < 0)
             goto fail_msg;
         log_info("ready in %lld ms", (long long)(time_mono_ms() - start_ms));
-        printf("ovmmd %s is RUNNING: console https://%s/ovm/console/ , REST "
-               "https://%s%s (user 'admin')\n", OVMM_VERSION, c->listen,
-               c->listen, API_BASE);
+        printf("ovmmd %s is RUNNING: console https://%s:%u/ovm/console/ , "
+               "REST https://%s:%u%s (user 'admin')\n", OVMM_VERSION, host,
+               http_server_port(http, false), host,
+               http_server_port(http, false), API_BASE);
         fflush(stdout);
         if (!foreground)
             detach_done();

@@ -70,8 +70,10 @@ int config_load(struct config *c, const char *path);
 /* Set one key from text (command-line flags). ERR_CONFIG on a bad key or value. */
 int config_set(struct config *c, const char *key, const char *value);
 /*
- * Re-read @path and apply only RELOADABLE keys to @c; a changed
- * non-reloadable key is logged as ignored. 0 or -1 (@c unchanged).
+ * Re-read @path and apply only RELOADABLE keys to @c, running their apply
+ * hooks (log_level: log_set_level()); a changed non-reloadable key is
+ * logged as ignored. Only keys the file sets are compared, so values from
+ * command-line flags survive. 0 or -1 (@c unchanged).
  */
 int config_reload(struct config *c, const char *path);
 
