@@ -164,7 +164,13 @@ admin_main(const struct config *c, const char *role, int argc, char **argv)
             lockfile_release(lockfd);
         }
     } else if (strcmp(argv[0], "user") == 0) {
-        struct auth_conf ac = { .strength = c->password_strength };
+        struct auth_conf ac = {
+            .max_failures = c->login_max_failures,
+            .lockout_ms = c->login_lockout_seconds * 1000,
+            .session_idle_ms = c->session_idle_timeout * 1000,
+            .session_lifetime_ms = c->session_lifetime * 1000,
+            .strength = c->password_strength,
+        };
         AUTOPTR(db) struct db *db = NULL;
 
         if (mkdir_p(c->data_dir, 0700) < 0 || !(db = db_open(p.db)))

@@ -291,6 +291,7 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
     sigset_t sigs;
     char *AUTOFREE host = NULL;
     int lockfd = -1, ret = 1, sig;
+    bool wrote_ports = false;
     int64_t start_ms, until;
     bool stop = false;
 
@@ -408,6 +409,7 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
     http = http_server_start(&hc);
     if (!http)
         goto fail_msg;
+    wrote_ports = true;
     if (write_port(p.port, http_server_port(http, false)) < 0)
         goto fail_msg;
     if (*c->http_listen &&
@@ -482,10 +484,11 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
     fprintf(stderr, "ovmmd: %s\n", err_message());
  cleanup:
     http_server_stop(http);
-    if (p.port)
+    /* Only our own: a refused second daemon must not touch the first's. */
+    if (wrote_ports) {
         unlink(p.port);
-    if (p.http_port)
         unlink(p.http_port);
+    }
     api_shutdown();
     auth_shutdown();
     db_close(db);

@@ -67,12 +67,12 @@ reply_user(struct api_req *req, struct api_resp *resp, const char *id)
     return 0;
 }
 
-/* POST /User {"name", "password", "role"} */
+/* POST /User {"name", "password", "role", "description"} */
 int
 api_user_create(struct api_req *req, struct api_resp *resp)
 {
     AUTOPTR(json_object) json_object *body = api_body_object(req);
-    const char *name = NULL, *pw = NULL, *role_s = "read-only";
+    const char *name = NULL, *pw = NULL, *role_s = "read-only", *desc = NULL;
     char *AUTOFREE hash = NULL;
     char *AUTOFREE id = NULL;
     enum auth_role role;
@@ -85,8 +85,13 @@ api_user_create(struct api_req *req, struct api_resp *resp)
             err_set(ERR_INVALID, "a new user needs 'name' and 'password'");
         return -1;
     }
-    if (json_get_string(body, "role", &role_s) < 0)
+    if (json_get_string(body, "role", &role_s) < 0 ||
+        json_get_string(body, "description", &desc) < 0)
         return -1;
+    if (desc && strlen(desc) > 4000) {
+        err_set(ERR_INVALID, "'description' is longer than 4000 characters");
+        return -1;
+    }
     if (user_name_check(name) < 0 || auth_role_parse(role_s, &role) < 0 ||
         auth_password_check(pw) < 0)
         return -1;
@@ -94,6 +99,8 @@ api_user_create(struct api_req *req, struct api_resp *resp)
     if (!hash)
         return -1;
     if (db_user_create(api_conf()->db, name, auth_role_str(role), hash, &id) < 0)
+        return -1;
+    if (desc && *desc && db_object_set_description(api_conf()->db, id, desc) < 0)
         return -1;
     log_info("user '%s' created with role %s by '%s'", name,
              auth_role_str(role), req->ident.name);

@@ -81,6 +81,10 @@ int db_object_refs(struct db *db, const struct model_type *t,
                    int64_t offset, struct model_ref **out, size_t *n,
                    int64_t *total);
 
+/* Set an object's description (generation + 1). ERR_NOT_FOUND. */
+int db_object_set_description(struct db *db, const char *id,
+                              const char *description);
+
 /* ---- the Manager (db_manager.c) ---- */
 
 /* The one Manager's id (made by the first migration). Caller frees. */

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# tests/run.sh - every test tier, as `make test` runs it.
+#
+# Runs each unit test binary $BUILD/tests/test_* (cmocka, TAP output), then
+# the API tier (tests/api/run.sh, which also runs lifecycle.sh). All output
+# goes to the terminal and to $BUILD/test-results.tap. Afterwards it counts
+# the "ok" and "not ok" lines over everything (TAP numbering restarts in
+# each part; only the lines count), adds one failure for any part that
+# exits non-zero without a "not ok" line of its own, prints
+# "N passed, N failed" and exits non-zero when anything failed. A failing
+# part never stops the later ones.
+#
+# Environment: BUILD (default build); TIERS (default "unit api") picks tiers.
+set -u
+
+cd "$(dirname "$0")/.." || exit 2
+BUILD=${BUILD:-build}
+export BUILD
+TIERS=${TIERS:-unit api}
+RESULTS=$BUILD/test-results.tap
+mkdir -p "$BUILD"
+: >"$RESULTS"
+
+# cmocka prints TAP only when asked.
+export CMOCKA_MESSAGE_OUTPUT=TAP
+
+# run_part NAME command...: run one part, tee its output, and note a
+# non-zero exit that printed no "not ok" line.
+run_part() {
+    local name=$1 out rc
+    shift
+    out=$(mktemp "${TMPDIR:-/tmp}/ovmm-part.XXXXXX") || exit 2
+    echo "# ---- $name" | tee -a "$RESULTS"
+    "$@" 2>&1 | tee "$out" | tee -a "$RESULTS"
+    rc=${PIPESTATUS[0]}
+    if [ "$rc" -ne 0 ] &&
+        ! grep -Eq '^[[:space:]]*not ok([[:space:]]|$)' "$out"; then
+        echo "not ok - $name exited with status $rc without reporting a failed test" |
+            tee -a "$RESULTS"
+    fi
+    if [ "$rc" -eq 0 ] &&
+        ! grep -Eq '^[[:space:]]*(not )?ok([[:space:]]|$)' "$out"; then
+        echo "not ok - $name printed no test results" | tee -a "$RESULTS"
+    fi
+    rm -f "$out"
+}
+
+for tier in $TIERS; do
+    case $tier in
+    unit)
+        found=0
+        for bin in "$BUILD"/tests/test_*; do
+            [ -f "$bin" ] && [ -x "$bin" ] || continue
+            case $bin in *.d | *.o) continue ;; esac
+            found=1
+            run_part "unit $(basename "$bin")" "$bin"
+        done
+        if [ "$found" = 0 ]; then
+            echo "# no unit test binaries in $BUILD/tests" | tee -a "$RESULTS"
+        fi
+        ;;
+    api)
+        run_part "api" bash tests/api/run.sh
+        ;;
+    *)
+        echo "not ok - unknown tier '$tier'" | tee -a "$RESULTS"
+        ;;
+    esac
+done
+
+# Count over everything that was written (indented TAP lines included).
+passed=$(grep -Ec '^[[:space:]]*ok([[:space:]]|$)' "$RESULTS")
+failed=$(grep -Ec '^[[:space:]]*not ok([[:space:]]|$)' "$RESULTS")
+echo "$passed passed, $failed failed" | tee -a "$RESULTS"
+[ "$failed" -eq 0 ]
