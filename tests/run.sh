@@ -3,23 +3,26 @@
 #
 # Runs each unit test binary $BUILD/tests/test_* (cmocka, TAP output), then
 # the API tier (tests/api/run.sh, which also runs lifecycle.sh). All output
-# goes to the terminal and to $BUILD/test-results.tap. Afterwards it counts
+# goes to the terminal and to $BUILD/test-results.tap (installed at the end). Afterwards it counts
 # the "ok" and "not ok" lines over everything (TAP numbering restarts in
 # each part; only the lines count), adds one failure for any part that
 # exits non-zero without a "not ok" line of its own, prints
 # "N passed, N failed" and exits non-zero when anything failed. A failing
 # part never stops the later ones.
 #
-# Environment: BUILD (default build); TIERS (default "unit api") picks tiers.
+# Environment: BUILD (default build); TIERS (default "lint unit api") picks tiers.
 set -u
 
 cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
 export BUILD
-TIERS=${TIERS:-unit api}
+TIERS=${TIERS:-lint unit api}
 RESULTS=$BUILD/test-results.tap
-mkdir -p "$BUILD"
-: >"$RESULTS"
+mkdir -p "$BUILD" || exit 2
+# Collect privately and install at the end, so that a concurrent run on
+# the same BUILD cannot truncate what this run counts.
+ALL=$(mktemp "${TMPDIR:-/tmp}/ovmm-results.XXXXXX") || exit 2
+trap 'rm -f "$ALL"' EXIT
 
 # cmocka prints TAP only when asked.
 export CMOCKA_MESSAGE_OUTPUT=TAP
@@ -30,17 +33,17 @@ run_part() {
     local name=$1 out rc
     shift
     out=$(mktemp "${TMPDIR:-/tmp}/ovmm-part.XXXXXX") || exit 2
-    echo "# ---- $name" | tee -a "$RESULTS"
-    "$@" 2>&1 | tee "$out" | tee -a "$RESULTS"
+    echo "# ---- $name" | tee -a "$ALL"
+    "$@" 2>&1 | tee "$out" | tee -a "$ALL"
     rc=${PIPESTATUS[0]}
     if [ "$rc" -ne 0 ] &&
         ! grep -Eq '^[[:space:]]*not ok([[:space:]]|$)' "$out"; then
         echo "not ok - $name exited with status $rc without reporting a failed test" |
-            tee -a "$RESULTS"
+            tee -a "$ALL"
     fi
     if [ "$rc" -eq 0 ] &&
         ! grep -Eq '^[[:space:]]*(not )?ok([[:space:]]|$)' "$out"; then
-        echo "not ok - $name printed no test results" | tee -a "$RESULTS"
+        echo "not ok - $name printed no test results" | tee -a "$ALL"
     fi
     rm -f "$out"
 }
@@ -56,20 +59,24 @@ for tier in $TIERS; do
             run_part "unit $(basename "$bin")" "$bin"
         done
         if [ "$found" = 0 ]; then
-            echo "# no unit test binaries in $BUILD/tests" | tee -a "$RESULTS"
+            echo "# no unit test binaries in $BUILD/tests" | tee -a "$ALL"
         fi
+        ;;
+    lint)
+        run_part "lint" sh scripts/lint.sh
         ;;
     api)
         run_part "api" bash tests/api/run.sh
         ;;
     *)
-        echo "not ok - unknown tier '$tier'" | tee -a "$RESULTS"
+        echo "not ok - unknown tier '$tier'" | tee -a "$ALL"
         ;;
     esac
 done
 
 # Count over everything that was written (indented TAP lines included).
-passed=$(grep -Ec '^[[:space:]]*ok([[:space:]]|$)' "$RESULTS")
-failed=$(grep -Ec '^[[:space:]]*not ok([[:space:]]|$)' "$RESULTS")
-echo "$passed passed, $failed failed" | tee -a "$RESULTS"
+passed=$(grep -Ec '^[[:space:]]*ok([[:space:]]|$)' "$ALL")
+failed=$(grep -Ec '^[[:space:]]*not ok([[:space:]]|$)' "$ALL")
+echo "$passed passed, $failed failed" | tee -a "$ALL"
+cp "$ALL" "$RESULTS.tmp.$$" && mv "$RESULTS.tmp.$$" "$RESULTS"
 [ "$failed" -eq 0 ]

@@ -763,10 +763,11 @@ validate(json_object *v, json_object *schema, struct sbuf *path,
     if (json_object_object_get_ex(schema, "$ref", &kw)) {
         const char *ref = json_object_get_string(kw);
         const char *prefix = "#/components/schemas/";
-        json_object *target;
+        json_object *target = NULL;
 
-        if (strncmp(ref, prefix, strlen(prefix)) != 0 ||
-            !(target = schema_lookup(ref + strlen(prefix)))) {
+        if (strncmp(ref, prefix, strlen(prefix)) == 0)
+            target = schema_lookup(ref + strlen(prefix));
+        if (!target) {
             sbuf_addf(err, "%s: schema has unresolvable $ref '%s'",
                       sbuf_str(path), ref);
             return -1;
@@ -1398,12 +1399,13 @@ block_parse_line(struct block *b, int line, const char *kw, const char *arg)
     } else if (strcmp(kw, "expect-absent") == 0 ||
                strcmp(kw, "expect-exists") == 0 ||
                strcmp(kw, "expect-routes") == 0) {
-        if (!w1 || *rest)
+        if (!w1 || *rest) {
             PERR("%s needs one PATH", kw);
-        else
+        } else {
             block_step(b, kw[7] == 'a' ? ST_ABSENT
                               : kw[7] == 'e' ? ST_EXISTS : ST_ROUTES,
                        w1, NULL, line);
+        }
     } else if (strcmp(kw, "expect-count") == 0) {
         long n;
 
@@ -1435,13 +1437,14 @@ block_parse_line(struct block *b, int line, const char *kw, const char *arg)
     } else if (strcmp(kw, "capture") == 0 ||
                strcmp(kw, "capture-header") == 0 ||
                strcmp(kw, "capture-cookie") == 0) {
-        if (!has2 || !valid_var_name(w1) || strchr(rest, ' '))
+        if (!has2 || !valid_var_name(w1) || strchr(rest, ' ')) {
             PERR("%s needs VAR and one PATH or NAME", kw);
-        else
+        } else {
             block_step(b, kw[7] == '\0' ? ST_CAPTURE
                               : kw[8] == 'h' ? ST_CAPTURE_HEADER
                                              : ST_CAPTURE_COOKIE,
                        w1, rest, line);
+        }
     } else if (strcmp(kw, "capture-count") == 0) {
         if (!w1 || !valid_var_name(w1) || strchr(rest, ' '))
             PERR("capture-count needs VAR [PATH]");
@@ -1600,11 +1603,12 @@ make_body(struct sbuf *b, long n)
 static void
 diag_text(struct sbuf *diag, const char *label, const char *s, size_t len)
 {
-    if (len <= DIAG_BODY_MAX)
+    if (len <= DIAG_BODY_MAX) {
         sbuf_addf(diag, "%s: %.*s\n", label, (int)len, s);
-    else
+    } else {
         sbuf_addf(diag, "%s (%zu bytes, first %d): %.*s\n", label, len,
                   DIAG_BODY_MAX, DIAG_BODY_MAX, s);
+    }
 }
 
 /* ---- running a block ---------------------------------------------------- */
@@ -1654,10 +1658,14 @@ run_block(struct block *b)
         kv_set(&g.vars, b->sets.v[i].k, v);
         free(v);
     }
-    if (!(target = subst_dup(b->target, &err)))
+    target = subst_dup(b->target, &err);
+    if (!target)
         goto fail_subst;
-    if (b->auth && !(auth = subst_dup(b->auth, &err)))
-        goto fail_subst;
+    if (b->auth) {
+        auth = subst_dup(b->auth, &err);
+        if (!auth)
+            goto fail_subst;
+    }
     if (b->has_body && subst(sbuf_str(&b->body), &body, &err) < 0)
         goto fail_subst;
     if (b->body_size >= 0)
@@ -1689,8 +1697,9 @@ run_block(struct block *b)
         *c = '\0';
         user = auth;
         pass = c + 1;
-    } else if ((pass = kv_get(&g.users, auth, false))) {
+    } else if (kv_get(&g.users, auth, false)) {
         user = auth;
+        pass = kv_get(&g.users, auth, false);
     } else {
         sbuf_addf(&diag, "auth '%s': no such --user\n", auth);
         ok = false;
@@ -1899,8 +1908,10 @@ run_block(struct block *b)
         int rc = 0;
 
         sbuf_reset(&err);
-        if (!(a = subst_dup(s->a, &err)) ||
-            (s->b && !(v = subst_dup(s->b, &err)))) {
+        a = subst_dup(s->a, &err);
+        if (a && s->b)
+            v = subst_dup(s->b, &err);
+        if (!a || (s->b && !v)) {
             sbuf_addf(&diag, "FAIL line %d: %s\n", s->line, err.s);
             ok = false;
             free(a);
@@ -2190,17 +2201,20 @@ run_file(const char *file)
         if (in_block) {
             block_parse_line(&b, lineno, kw, arg);
         } else if (strcmp(kw, "set") == 0) {
-            char *name = NULL, *v;
-            const char *rest;
+            char *name = NULL, *v = NULL;
+            const char *rest = "";
 
-            if (split_word(arg, &name, &rest) < 0 || !valid_var_name(name)) {
+            if (split_word(arg, &name, &rest) == 0 && valid_var_name(name)) {
+                v = subst_dup(rest, &top);
+            } else {
                 sbuf_addf(&top, "%s:%d: set needs a variable name and a "
                           "value\n", file, lineno);
-            } else if (!(v = subst_dup(rest, &top))) {
-                sbuf_addf(&top, " (%s:%d)\n", file, lineno);
-            } else {
+            }
+            if (v) {
                 kv_set(&g.vars, name, v);
                 free(v);
+            } else if (name && valid_var_name(name)) {
+                sbuf_addf(&top, " (%s:%d)\n", file, lineno);
             }
             free(name);
         } else {
