@@ -3,7 +3,6 @@
 #   make run       install what is missing, build, start ovmmd on ./var
 #   make check     install what is missing, build, run every test tier
 #   make lint      style, banned functions, include layering
-#   make bench     benchmarks (ratios against raw building blocks)
 #   make clean
 #
 # SANITIZE=1 builds into build/san with ASan + UBSan.  V=1 shows commands.
@@ -63,7 +62,7 @@ APITEST := $(BUILD)/tests/apitest
 
 EMBED_FILES := $(sort $(wildcard schema/db/*.sql schema/api/*.json))
 
-.PHONY: all run check test lint bench clean deps deps-test distclean
+.PHONY: all run check test lint clean deps deps-test
 all: $(BUILD)/ovmmd
 
 $(BUILD)/ovmmd: $(DAEMON_OBJS) $(BUILD)/libovmm.a
@@ -135,9 +134,6 @@ test: all $(UNIT_BINS) $(APITEST)
 
 lint: $(BUILD)/tools/genroutes
 	$(Q)BUILD=$(BUILD) scripts/lint.sh
-
-bench: all
-	$(Q)BUILD=$(BUILD) bench/run.sh
 
 clean:
 	rm -rf build

@@ -229,12 +229,14 @@ detach(void)
         while ((n = read(pfd[0], buf, sizeof(buf))) > 0) {
             if ((size_t)n >= rl && memcmp(buf + n - rl, READY_LINE, rl) == 0) {
                 fwrite(buf, 1, (size_t)n - rl, stdout);
+                fflush(stdout);
                 _exit(0);
             }
             fwrite(buf, 1, (size_t)n, stdout);
             fflush(stdout);
         }
-        waitpid(pid, NULL, WNOHANG);
+        fflush(stdout);
+        waitpid(pid, NULL, 0);
         _exit(1);
     }
     close(pfd[0]);

@@ -642,9 +642,45 @@ t_log() {
         test "$ids" -ge 2
 }
 
+# Without --foreground ovmmd detaches: the command returns once the
+# Manager is RUNNING, with its start-up output, and the daemon (whose pid
+# is in DIR/ovmmd.lock) serves on; a failed start returns non-zero.
+t_detach() {
+    new_dir
+    local st dpid i gone=no
+    "$OVMMD" --data-dir "$D" --listen 127.0.0.1:0 >"$T/detach.out" \
+        2>"$T/detach.err"
+    st=$?
+    check "a detached start returns 0" "status $st, $(cat "$T/detach.err")" \
+        test "$st" = 0
+    check "a detached start prints the password and the RUNNING line" \
+        "$(cat "$T/detach.out")" \
+        sh -c "grep -q 'password: ' '$T/detach.out' && grep -q 'is RUNNING' '$T/detach.out'"
+    dpid=$(head -n 1 "$D/ovmmd.lock" 2>/dev/null)
+    case $dpid in *[!0-9]* | '') tap fail "the lock file holds the daemon's pid" "'$dpid'"; return ;; esac
+    PORT=$(head -n 1 "$D/ovmmd.port" 2>/dev/null)
+    BASE=https://127.0.0.1:$PORT$REST
+    req GET /Manager "admin:$(admin_pw)"
+    check "the detached daemon serves RUNNING" @ \
+        sh -c "test '$ST' = 200 && test '$(field managerRunState)' = RUNNING"
+    # It is ours (started above): stop it by the pid it recorded.
+    kill -TERM "$dpid" 2>/dev/null
+    for i in $(seq 1 $((WAIT_S * 10))); do
+        kill -0 "$dpid" 2>/dev/null || { gone=yes; break; }
+        sleep 0.1
+    done
+    [ "$gone" = yes ] || kill -KILL "$dpid" 2>/dev/null
+    check "the detached daemon stops on SIGTERM" "pid $dpid" test "$gone" = yes
+    "$OVMMD" --data-dir "$D" --listen 256.0.0.1:1 >"$T/bad.out" 2>"$T/bad.err"
+    st=$?
+    check "a detached start that fails returns non-zero and says why" \
+        "status $st, out: $(cat "$T/bad.out") err: $(cat "$T/bad.err")" \
+        sh -c "test '$st' != 0 && grep -qi 'listen' '$T/bad.out' '$T/bad.err'"
+}
+
 # ---- main ------------------------------------------------------------------
 
-ALL="first_start tls restart second_instance starting lockout backup cli_users sighup redirect port_in_use log"
+ALL="first_start tls restart second_instance starting lockout backup cli_users sighup redirect port_in_use log detach"
 if [ ! -x "$OVMMD" ]; then
     tap fail "lifecycle: $OVMMD is built" "run make all"
     echo "1..$n"
