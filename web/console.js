@@ -6,7 +6,9 @@ const API = "/ovm/core/wsapi/rest";
 let csrf = null;
 
 async function call(method, path, body) {
-  const opts = { method, headers: { "Accept": "application/json" },
+  /* X-Requested-With: no Basic challenge on 401 (no browser dialog). */
+  const opts = { method, headers: { "Accept": "application/json",
+                                    "X-Requested-With": "ovmm-console" },
                  credentials: "same-origin" };
   if (body !== undefined) {
     opts.headers["Content-Type"] = "application/json";

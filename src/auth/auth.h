@@ -112,19 +112,4 @@ int auth_session_check(const char *token, struct auth_identity *out);
 /* End the session with cookie value @token; unknown tokens are ignored. */
 int auth_session_close(const char *token);
 
-/*
- * ---- Internal to auth/ (password.c owns the state; session.c and
- * authz.c use it). Not for other modules. ----
- */
-struct db_user;
-
-/* The db given to auth_init (borrowed), or NULL before/after. */
-struct db *auth_db(void);
-/* The settings given to auth_init (defaults before it). Immutable between
- * auth_init and auth_shutdown; any thread. */
-const struct auth_conf *auth_settings(void);
-/* Fill @out from the user row @u (via_session false, csrf empty).
- * -1 with ERR_INTERNAL when the row's role is unknown. */
-int auth_identity_fill(const struct db_user *u, struct auth_identity *out);
-
 #endif

@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "auth/auth.h"
+#include "auth/auth_int.h"
 #include "db/db.h"
 #include "util/err.h"
 #include "util/str.h"

@@ -30,7 +30,7 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "auth/auth.h"
+#include "auth/auth_int.h"
 #include "db/db.h"
 #include "util/alloc.h"
 #include "util/err.h"

@@ -24,7 +24,7 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "auth/auth.h"
+#include "auth/auth_int.h"
 #include "db/db.h"
 #include "model/model.h"
 #include "util/err.h"

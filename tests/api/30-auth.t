@@ -9,6 +9,14 @@ status 401
 expect errorCode UNAUTHORIZED
 expect-header WWW-Authenticate ~Basic
 
+=== the console's fetch calls get 401 without a Basic challenge (no browser dialog)
+GET /session
+auth none
+header X-Requested-With: ovmm-console
+status 401
+expect errorCode UNAUTHORIZED
+expect-no-header WWW-Authenticate
+
 === wrong password is 401
 GET /Manager
 auth bad
