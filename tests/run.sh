@@ -10,13 +10,13 @@
 # "N passed, N failed" and exits non-zero when anything failed. A failing
 # part never stops the later ones.
 #
-# Environment: BUILD (default build); TIERS (default "lint unit api") picks tiers.
+# Environment: BUILD (default build); TIERS (default "lint unit api browser") picks tiers.
 set -u
 
 cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
 export BUILD
-TIERS=${TIERS:-lint unit api}
+TIERS=${TIERS:-lint unit api browser}
 RESULTS=$BUILD/test-results.tap
 mkdir -p "$BUILD" || exit 2
 # Collect privately and install at the end, so that a concurrent run on
@@ -67,6 +67,9 @@ for tier in $TIERS; do
         ;;
     api)
         run_part "api" bash tests/api/run.sh
+        ;;
+    browser)
+        run_part "browser" bash tests/browser/run.sh
         ;;
     *)
         echo "not ok - unknown tier '$tier'" | tee -a "$ALL"
