@@ -217,21 +217,15 @@ api_body_object(const struct api_req *req)
  * a shape without the method is 405.
  */
 static const struct api_route *
-route_find(struct api_req *req)
+route_find(struct api_req *req, const char *const segs[], int n)
 {
     const struct api_route *best = NULL, *method_hit = NULL;
-    const char *segs[API_MAX_SEGMENTS], *psegs[API_MAX_SEGMENTS];
-    char *AUTOFREE copy = xstrdup(req->path + strlen(API_BASE));
+    const char *psegs[API_MAX_SEGMENTS];
     char allow[64] = "";
     unsigned best_score = 0;
     size_t i;
-    int n, pn, k;
+    int pn, k;
 
-    n = split_path(copy, segs);
-    if (n < 0) {
-        err_set(ERR_NOT_FOUND, "no such resource '%s'", req->path);
-        return NULL;
-    }
     for (i = 0; i < api_nroutes; i++) {
         const struct api_route *r = &api_routes[i];
         char *AUTOFREE pcopy = xstrdup(r->path);
@@ -263,8 +257,15 @@ route_find(struct api_req *req)
         if (allow[0])
             strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
         strncat(allow, method_names[r->method], sizeof(allow) - strlen(allow) - 1);
-        if (r->method == req->method && !method_hit)
+        if (r->method == req->method && !method_hit) {
             method_hit = r;
+            /* The chosen route's parameters point into the caller's copy. */
+            req->nparams = 0;
+            for (k = 0; k < n; k++) {
+                if (psegs[k][0] == '{' && req->nparams < API_MAX_PARAMS)
+                    req->params[req->nparams++] = segs[k];
+            }
+        }
     }
     if (!best) {
         err_set(ERR_NOT_FOUND, "no such resource '%s'", req->path);
@@ -380,8 +381,7 @@ api_dispatch(struct api_req *req, struct api_resp *resp)
     const char *p;
     char *AUTOFREE copy = NULL;
     const char *segs[API_MAX_SEGMENTS];
-    int n, k;
-    size_t np;
+    int n;
 
     resp->status = 200;
     if (!str_has_prefix(req->path, API_BASE)) {
@@ -393,29 +393,17 @@ api_dispatch(struct api_req *req, struct api_resp *resp)
         err_set(ERR_NOT_FOUND, "no such resource '%s'", req->path);
         return -1;
     }
-    r = route_find(req);
+    /* The split copy lives until the handler returns: params point in. */
+    copy = xstrdup(p);
+    n = split_path(copy, segs);
+    if (n < 0) {
+        err_set(ERR_NOT_FOUND, "no such resource '%s'", req->path);
+        return -1;
+    }
+    r = route_find(req, segs, n);
     if (!r)
         return -1;
     req->route = r;
-
-    /* Path parameters of the chosen route. */
-    copy = xstrdup(p);
-    {
-        char *AUTOFREE pcopy = xstrdup(r->path);
-        const char *psegs[API_MAX_SEGMENTS];
-        const char *rsegs[API_MAX_SEGMENTS];
-
-        n = split_path(pcopy, psegs);
-        split_path(copy, rsegs);
-        np = 0;
-        for (k = 0; k < n; k++) {
-            if (psegs[k][0] == '{' && np < API_MAX_PARAMS)
-                segs[np++] = rsegs[k];
-        }
-        for (k = 0; k < (int)np; k++)
-            req->params[k] = segs[k];
-        req->nparams = np;
-    }
 
     if (!accepts_json(req->accept)) {
         err_set(ERR_NOT_ACCEPTABLE, "this API answers only in JSON; send "
