@@ -642,6 +642,43 @@ t_log() {
         test "$ids" -ge 2
 }
 
+# connection_timeout closes idle connections; max_connections refuses
+# connections past the limit and serves again once they close.
+t_limits() {
+    new_dir
+    if ! start_ready --set connection_timeout=1; then
+        tap fail "limits: daemon reaches RUNNING" "$(daemon_diag)"
+        return
+    fi
+    local st
+    # An idle TCP connection (no TLS handshake) is closed by the server:
+    # reading it ends well before the 8 s guard.
+    timeout 8 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT; cat <&3 >/dev/null"
+    st=$?
+    check "an idle connection is closed after connection_timeout" \
+        "exit $st (124 = still open after 8 s)" test "$st" != 124
+    stop
+    # The default timeout (30 s) keeps idle connections for the rest.
+    if ! start_ready --set max_connections=2; then
+        tap fail "limits: daemon with max_connections=2 reaches RUNNING" \
+            "$(daemon_diag)"
+        return
+    fi
+    # Hold more idle connections than the limit: libmicrohttpd stops
+    # accepting, so a request waits in the backlog and times out.
+    exec 4<>"/dev/tcp/127.0.0.1/$PORT" 5<>"/dev/tcp/127.0.0.1/$PORT" \
+        6<>"/dev/tcp/127.0.0.1/$PORT" 7<>"/dev/tcp/127.0.0.1/$PORT"
+    sleep 0.2
+    st=$(curl -s -m 3 -o /dev/null -w '%{http_code}' --cacert "$D/tls/server.crt" \
+        -u "admin:$(admin_pw)" "$BASE/Manager")
+    check "a connection past max_connections is not served" "status $st" \
+        test "$st" != 200
+    exec 4<&- 5<&- 6<&- 7<&-
+    sleep 0.3
+    req GET /Manager "admin:$(admin_pw)"
+    check "once connections close the daemon serves again" @ test "$ST" = 200
+}
+
 # Without --foreground ovmmd detaches: the command returns once the
 # Manager is RUNNING, with its start-up output, and the daemon (whose pid
 # is in DIR/ovmmd.lock) serves on; a failed start returns non-zero.
@@ -680,7 +717,7 @@ t_detach() {
 
 # ---- main ------------------------------------------------------------------
 
-ALL="first_start tls restart second_instance starting lockout backup cli_users sighup redirect port_in_use log detach"
+ALL="first_start tls restart second_instance starting lockout backup cli_users sighup redirect port_in_use log detach limits"
 if [ ! -x "$OVMMD" ]; then
     tap fail "lifecycle: $OVMMD is built" "run make all"
     echo "1..$n"
