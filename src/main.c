@@ -406,6 +406,8 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
         .timeout_s = (unsigned)c->connection_timeout,
         .max_conns = (unsigned)c->max_connections,
         .max_conns_per_ip = (unsigned)c->max_connections_per_ip,
+        .threads = c->http_threads ? (unsigned)c->http_threads
+                                   : (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
         .web_root = p.web_root,
     };
     http = http_server_start(&hc);

@@ -88,6 +88,10 @@ static const struct conf_key keys[] = {
     KEY_INT(max_connections_per_ip, 64, 0, 65535, 0,
             "Most client connections from one IP address at once. 0: no "
             "limit."),
+    KEY_INT(http_threads, 0, 0, 64, 0,
+            "Threads serving HTTP requests, each with its own epoll loop. "
+            "0: one per online CPU. More threads than cores only adds "
+            "contention."),
     KEY_INT(list_limit_default, 100, 1, 1000000, 0,
             "Objects returned by a paged list when the client gives no "
             "limit (an extension; plain Oracle VM lists are not paged)."),

@@ -35,6 +35,7 @@ struct config {
     int64_t connection_timeout; /* connection_timeout, seconds */
     int64_t max_connections;  /* max_connections */
     int64_t max_connections_per_ip; /* max_connections_per_ip, 0 = none */
+    int64_t http_threads;     /* http_threads: 0 = one per online CPU */
     int64_t list_limit_default; /* list_limit_default (extension paging) */
     int64_t list_limit_max;   /* list_limit_max */
     int64_t login_max_failures;   /* login_max_failures */

@@ -1,7 +1,8 @@
 /*
  * http.h - the HTTP(S) front end: the only user of <microhttpd.h>.
  *
- * DESIGN: one libmicrohttpd daemon with an internal epoll thread serves
+ * DESIGN: one libmicrohttpd daemon with internal epoll threads (a pool of
+ * `threads`, one per core by default) serves
  * HTTPS (GnuTLS inside libmicrohttpd, with the PEM certificate and key
  * given here); an optional second daemon serves plain HTTP and answers
  * every request with a redirect to the HTTPS port. Request bodies are read
@@ -33,6 +34,7 @@ struct http_conf {
     unsigned timeout_s;        /* idle connection timeout */
     unsigned max_conns;        /* total connection limit */
     unsigned max_conns_per_ip; /* per-peer limit, 0 = none */
+    unsigned threads;          /* epoll threads serving the API (>= 1) */
     const char *web_root;      /* directory served at /ovm/console */
 };
 

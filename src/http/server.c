@@ -333,6 +333,15 @@ daemon_start(struct http_server *s, const struct http_conf *conf,
     if (conf->max_conns_per_ip)
         option_add(&ol, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                    (intptr_t)conf->max_conns_per_ip, NULL);
+    /*
+     * The API daemon gets one epoll thread per core (conf->threads), so a
+     * slow request -- a password hash on a cache miss costs ~0.1 s -- does
+     * not stall every other client; never more threads than cores
+     * (DESIGN §9). The redirector needs no pool.
+     */
+    if (handler == http_request_handle && conf->threads > 1)
+        option_add(&ol, MHD_OPTION_THREAD_POOL_SIZE,
+                   (intptr_t)conf->threads, NULL);
     if (tls) {
         option_add(&ol, MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert_pem);
         option_add(&ol, MHD_OPTION_HTTPS_MEM_KEY, 0, s->key_pem);

@@ -136,6 +136,7 @@ test_defaults(void **state)
     assert_int_equal(c.connection_timeout, 30);
     assert_int_equal(c.max_connections, 256);
     assert_int_equal(c.max_connections_per_ip, 64);
+    assert_int_equal(c.http_threads, 0);
     assert_int_equal(c.list_limit_default, 100);
     assert_int_equal(c.list_limit_max, 1000);
     assert_int_equal(c.login_max_failures, 5);
@@ -146,7 +147,7 @@ test_defaults(void **state)
     assert_int_equal(c.startup_delay_ms, 0);
 
     keys = config_keys(&n);
-    assert_int_equal(n, 21);
+    assert_int_equal(n, 22);
     config_init(&d);
     for (i = 0; i < n; i++) {
         assert_non_null(keys[i].help);
