@@ -38,7 +38,7 @@ say = @printf '  %-7s %s\n' $(1) $(2);
 endif
 
 UTIL_SRCS := src/util/alloc.c src/util/err.c src/util/log.c src/util/buf.c \
-	src/util/json.c src/util/str.c src/util/lockfile.c
+	src/util/json.c src/util/str.c src/util/lockfile.c src/util/fs.c
 CONF_SRCS := src/conf/config.c
 MODEL_SRCS := src/model/model.c src/model/types.c
 DB_SRCS := src/db/db.c src/db/db_object.c src/db/db_manager.c \

@@ -21,6 +21,7 @@
 #include "ovmmd.h"
 #include "util/alloc.h"
 #include "util/err.h"
+#include "util/fs.h"
 #include "util/lockfile.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -103,7 +104,7 @@ cmd_user(struct db *db, const char *role, int argc, char **argv)
         if (!hash)
             return fail_msg("cannot hash the password");
         if (strcmp(sub, "add") == 0) {
-            if (db_user_create(db, name, auth_role_str(r), hash, NULL) < 0)
+            if (db_user_create(db, name, auth_role_str(r), hash, NULL, NULL) < 0)
                 return fail_msg("cannot add user");
             printf("user '%s' added with role %s\n", name, auth_role_str(r));
         } else {
@@ -151,7 +152,7 @@ admin_main(const struct config *c, const char *role, int argc, char **argv)
         if (argc != 2) {
             fprintf(stderr, "usage: ovmmd restore FILE [--data-dir DIR]\n");
             ret = 2;
-        } else if (mkdir_p(c->data_dir, 0700) < 0 ||
+        } else if (fs_mkdir_p(c->data_dir, 0700) < 0 ||
                    (lockfd = lockfile_acquire(p.lock, c->data_dir)) < 0) {
             ret = fail_msg("cannot restore");
         } else {
@@ -173,7 +174,7 @@ admin_main(const struct config *c, const char *role, int argc, char **argv)
         };
         AUTOPTR(db) struct db *db = NULL;
 
-        if (mkdir_p(c->data_dir, 0700) < 0 || !(db = db_open(p.db)))
+        if (fs_mkdir_p(c->data_dir, 0700) < 0 || !(db = db_open(p.db)))
             ret = fail_msg("cannot open the database");
         else if (auth_init(db, &ac) < 0)
             ret = fail_msg("cannot initialize authentication");

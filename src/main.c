@@ -37,6 +37,7 @@
 #include "ovmmd.h"
 #include "util/alloc.h"
 #include "util/err.h"
+#include "util/fs.h"
 #include "util/lockfile.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -66,29 +67,6 @@ usage(FILE *f)
             "  --set KEY=VALUE     set any configuration key\n"
             "  --version, --help\n"
             "Passwords for 'user add' and 'user passwd' are read from stdin.\n");
-}
-
-int
-mkdir_p(const char *dir, unsigned mode)
-{
-    char *AUTOFREE copy = xstrdup(dir);
-    char *p;
-
-    for (p = copy + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(copy, mode) < 0 && errno != EEXIST)
-            goto fail;
-        *p = '/';
-    }
-    if (mkdir(copy, mode) < 0 && errno != EEXIST)
-        goto fail;
-    return 0;
-
- fail:
-    err_set(ERR_IO, "cannot create directory '%s': %s", copy, strerror(errno));
-    return -1;
 }
 
 static char *
@@ -184,7 +162,7 @@ bootstrap_admin(struct db *db, const struct paths *p)
     line = xasprintf("%s\n", pw);
     if (write_file(p->admin_pw, line, 0600) < 0)
         return -1;
-    if (db_user_create(db, "admin", "administrator", hash, NULL) < 0)
+    if (db_user_create(db, "admin", "administrator", hash, NULL, NULL) < 0)
         return -1;
     printf("ovmmd: created administrator 'admin' with password: %s\n"
            "ovmmd: (the password is also in '%s', readable only by you)\n",
@@ -305,7 +283,7 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (mkdir_p(c->data_dir, 0700) < 0) {
+    if (fs_mkdir_p(c->data_dir, 0700) < 0) {
         fprintf(stderr, "ovmmd: %s\n", err_message());
         goto cleanup;
     }
@@ -320,17 +298,9 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
     }
     if (log_level_parse(c->log_level, &level) < 0)
         level = LOG_LEVEL_INFO;
-    if (p.log) {
-        char *AUTOFREE dir = xstrdup(p.log);
-        char *slash = strrchr(dir, '/');
-
-        if (slash) {
-            *slash = '\0';
-            if (mkdir_p(dir, 0700) < 0) {
-                fprintf(stderr, "ovmmd: %s\n", err_message());
-                goto cleanup;
-            }
-        }
+    if (p.log && fs_mkdir_parent(p.log, 0700) < 0) {
+        fprintf(stderr, "ovmmd: %s\n", err_message());
+        goto cleanup;
     }
     if (log_open(p.log, foreground, level) < 0) {
         fprintf(stderr, "ovmmd: %s\n", err_message());
@@ -368,22 +338,6 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
     if (auth_init(db, &ac) < 0 || bootstrap_admin(db, &p) < 0)
         goto fail_msg;
 
-    {
-        char *AUTOFREE d1 = xstrdup(p.cert);
-        char *AUTOFREE d2 = xstrdup(p.key);
-        char *s1 = strrchr(d1, '/'), *s2 = strrchr(d2, '/');
-
-        if (s1) {
-            *s1 = '\0';
-            if (mkdir_p(d1, 0700) < 0)
-                goto fail_msg;
-        }
-        if (s2) {
-            *s2 = '\0';
-            if (mkdir_p(d2, 0700) < 0)
-                goto fail_msg;
-        }
-    }
     /* The host part of listen: "[::1]:7002" -> "::1", "a.b:7002" -> "a.b". */
     if (c->listen[0] == '[') {
         host = xstrdup(c->listen + 1);

@@ -22,8 +22,6 @@ struct paths {
 /* Resolve every path of @c into @p (free with paths_release()). */
 void paths_init(struct paths *p, const struct config *c);
 void paths_release(struct paths *p);
-/* mkdir -p @dir with @mode. 0 or -1 (ERR_IO). */
-int mkdir_p(const char *dir, unsigned mode);
 
 /* `ovmmd user ...`, `ovmmd backup FILE`, `ovmmd restore FILE`.
  * @argv starts at the subcommand name; @role is --role or NULL.

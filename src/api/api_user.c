@@ -98,9 +98,8 @@ api_user_create(struct api_req *req, struct api_resp *resp)
     hash = auth_password_hash(pw);
     if (!hash)
         return -1;
-    if (db_user_create(api_conf()->db, name, auth_role_str(role), hash, &id) < 0)
-        return -1;
-    if (desc && *desc && db_object_set_description(api_conf()->db, id, desc) < 0)
+    if (db_user_create(api_conf()->db, name, auth_role_str(role), hash, desc,
+                       &id) < 0)
         return -1;
     log_info("user '%s' created with role %s by '%s'", name,
              auth_role_str(role), req->ident.name);

@@ -81,10 +81,6 @@ int db_object_refs(struct db *db, const struct model_type *t,
                    int64_t offset, struct model_ref **out, size_t *n,
                    int64_t *total);
 
-/* Set an object's description (generation + 1). ERR_NOT_FOUND. */
-int db_object_set_description(struct db *db, const char *id,
-                              const char *description);
-
 /* ---- the Manager (db_manager.c) ---- */
 
 /* The one Manager's id (made by the first migration). Caller frees. */
@@ -110,10 +106,12 @@ struct db_user {
 void db_user_free(struct db_user *u);
 DEFINE_AUTOPTR(db_user, db_user_free)
 
-/* Create a user (objects row + users row). ERR_EXISTS for a taken name.
- * *id_out (when not NULL) receives the new id; caller frees. */
+/* Create a user (objects row + users row, one transaction) with
+ * @description (NULL: empty). ERR_EXISTS for a taken name. *id_out (when
+ * not NULL) receives the new id; caller frees. */
 int db_user_create(struct db *db, const char *name, const char *role,
-                   const char *password_hash, char **id_out);
+                   const char *password_hash, const char *description,
+                   char **id_out);
 /* The user called @name, or NULL with ERR_NOT_FOUND. Caller frees. */
 struct db_user *db_user_get_by_name(struct db *db, const char *name);
 /* Number of users. */

@@ -51,9 +51,6 @@ manager_update(struct db *db, const char *sql, const char *value,
                const char *what)
 {
     struct db_conn *c;
-    sqlite3_stmt *st;
-    int64_t now = time_now_ms();
-    int rc;
 
     if (!value) {
         err_set(ERR_INVALID, "the Manager %s must be set", what);
@@ -62,35 +59,19 @@ manager_update(struct db *db, const char *sql, const char *value,
     c = db_write_begin(db);
     if (!c)
         return -1;
-    st = db_stmt(c, sql);
-    if (!st)
-        goto fail;
-    rc = db_bind_text(st, 1, value);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
+    if (db_run(c, sql, "t", value) != SQLITE_DONE) {
         db_err_set(c, "cannot set the Manager %s to '%s'", what, value);
-        db_stmt_release(st);
         goto fail;
     }
-    db_stmt_release(st);
     if (sqlite3_changes(c->h) == 0) {
         err_set(ERR_NOT_FOUND, "Manager not found in database '%s'",
                 db->path);
         goto fail;
     }
-    st = db_stmt(c, BUMP_MANAGER_SQL);
-    if (!st)
-        goto fail;
-    rc = sqlite3_bind_int64(st, 1, now);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
+    if (db_run(c, BUMP_MANAGER_SQL, "i", time_now_ms()) != SQLITE_DONE) {
         db_err_set(c, "cannot set the Manager %s to '%s'", what, value);
-        db_stmt_release(st);
         goto fail;
     }
-    db_stmt_release(st);
     return db_write_commit(db);
 
  fail:
@@ -111,9 +92,6 @@ db_manager_set_info(struct db *db, const char *name, const char *version)
 {
     /* Both in one transaction: no reader sees a new name, old version. */
     struct db_conn *c;
-    sqlite3_stmt *st;
-    int64_t now = time_now_ms();
-    int rc;
 
     if (!name || !version) {
         err_set(ERR_INVALID, "the Manager name and version must be set");
@@ -122,34 +100,18 @@ db_manager_set_info(struct db *db, const char *name, const char *version)
     c = db_write_begin(db);
     if (!c)
         return -1;
-    st = db_stmt(c, "UPDATE manager SET manager_version = ?1");
-    if (!st)
-        goto fail;
-    rc = db_bind_text(st, 1, version);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
+    if (db_run(c, "UPDATE manager SET manager_version = ?1", "t",
+               version) != SQLITE_DONE) {
         db_err_set(c, "cannot set the Manager version to '%s'", version);
-        db_stmt_release(st);
         goto fail;
     }
-    db_stmt_release(st);
-    st = db_stmt(c, "UPDATE objects SET name = ?2, "
-                    "generation = generation + 1, modified_ms = ?1 "
-                    "WHERE id IN (SELECT id FROM manager)");
-    if (!st)
-        goto fail;
-    rc = sqlite3_bind_int64(st, 1, now);
-    if (rc == SQLITE_OK)
-        rc = db_bind_text(st, 2, name);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
+    if (db_run(c, "UPDATE objects SET name = ?2, "
+                  "generation = generation + 1, modified_ms = ?1 "
+                  "WHERE id IN (SELECT id FROM manager)",
+               "it", time_now_ms(), name) != SQLITE_DONE) {
         db_err_set(c, "cannot set the Manager name to '%s'", name);
-        db_stmt_release(st);
         goto fail;
     }
-    db_stmt_release(st);
     if (sqlite3_changes(c->h) == 0) {
         err_set(ERR_NOT_FOUND, "Manager not found in database '%s'",
                 db->path);

@@ -29,7 +29,6 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/err.h"
-#include "util/str.h"
 
 /* The common columns, in the order row_to_obj() reads them. */
 #define COMMON_COLS                                                           \
@@ -536,30 +535,4 @@ db_object_refs(struct db *db, const struct model_type *t, const char *column,
 {
     return object_page(db, t, column, value, limit, offset, NULL, out, n,
                        total);
-}
-
-int
-db_object_set_description(struct db *db, const char *id,
-                          const char *description)
-{
-    struct db_conn *c;
-    int rc;
-
-    c = db_write_begin(db);
-    if (!c)
-        return -1;
-    rc = db_run(c, "UPDATE objects SET description = ?2, "
-                   "generation = generation + 1, modified_ms = ?3 "
-                   "WHERE id = ?1", "tti", id, description, time_now_ms());
-    if (rc != SQLITE_DONE) {
-        db_err_set(c, "cannot set the description of '%s'", id);
-        db_write_rollback(db);
-        return -1;
-    }
-    if (sqlite3_changes(c->h) == 0) {
-        db_write_rollback(db);
-        err_set(ERR_NOT_FOUND, "object '%s' not found", id);
-        return -1;
-    }
-    return db_write_commit(db);
 }

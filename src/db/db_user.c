@@ -40,7 +40,8 @@ db_user_free(struct db_user *u)
 
 int
 db_user_create(struct db *db, const char *name, const char *role,
-               const char *password_hash, char **id_out)
+               const char *password_hash, const char *description,
+               char **id_out)
 {
     const struct model_type *t = model_type_find("User");
     char *AUTOFREE id = NULL;
@@ -60,9 +61,10 @@ db_user_create(struct db *db, const char *name, const char *role,
     c = db_write_begin(db);
     if (!c)
         return -1;
-    if (db_run(c, "INSERT INTO objects (id, type, name, created_ms, "
-                  "modified_ms) VALUES (?1, ?2, ?3, ?4, ?4)",
-               "ttti", id, t->name, name, now) != SQLITE_DONE) {
+    if (db_run(c, "INSERT INTO objects (id, type, name, description, "
+                  "created_ms, modified_ms) VALUES (?1, ?2, ?3, ?5, ?4, ?4)",
+               "tttit", id, t->name, name, now,
+               description ? description : "") != SQLITE_DONE) {
         db_err_set(c, "cannot create user '%s'", name);
         goto fail;
     }

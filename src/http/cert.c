@@ -37,6 +37,7 @@
 #include "http/http.h"
 #include "util/alloc.h"
 #include "util/autoptr.h"
+#include "util/fs.h"
 #include "util/log.h"
 
 LOG_MODULE("http");
@@ -63,36 +64,6 @@ ssl_error(char *buf, size_t size)
         snprintf(buf, size, "unknown error");
     ERR_clear_error();
     return buf;
-}
-
-/* mkdir -p for the directory that holds @path; new directories 0700. */
-static int
-make_parent_dirs(const char *path)
-{
-    AUTOFREE char *copy = xstrdup(path);
-    char *dir = dirname(copy);
-    char *p;
-
-    if (strcmp(dir, ".") == 0 || strcmp(dir, "/") == 0)
-        return 0;
-    for (p = dir + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        {
-            char saved = *p;
-
-            *p = '\0';
-            if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-                err_set(ERR_IO, "cannot create directory '%s': %s", dir,
-                        strerror(errno));
-                return -1;
-            }
-            *p = saved;
-            if (saved == '\0')
-                break;
-        }
-    }
-    return 0;
 }
 
 /* Add a DNS or IP general name for @value to @gens. */
@@ -292,7 +263,8 @@ cert_create(const char *cert_file, const char *key_file, const char *cn)
     AUTOPTR(X509) X509 *x = NULL;
     char msg[256];
 
-    if (make_parent_dirs(cert_file) < 0 || make_parent_dirs(key_file) < 0)
+    if (fs_mkdir_parent(cert_file, 0700) < 0 ||
+        fs_mkdir_parent(key_file, 0700) < 0)
         return -1;
     pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     if (!pkey) {

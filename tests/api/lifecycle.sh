@@ -24,21 +24,8 @@ failed=0
 PIDS=()  # every daemon started here
 DIRS=()  # every temporary directory made here
 
-tap() { # tap ok|fail NAME [diagnostic...]
-    local res=$1 name=$2
-    shift 2
-    n=$((n + 1))
-    if [ "$res" = ok ]; then
-        echo "ok $n - $name"
-    else
-        failed=$((failed + 1))
-        echo "not ok $n - $name"
-        local l
-        for l in "$@"; do
-            printf '%s\n' "$l" | sed 's/^/#   /'
-        done
-    fi
-}
+# shellcheck source=tests/api/tap.sh
+. tests/api/tap.sh   # the cd above makes this path right
 
 not() { # not command...: succeeds when the command fails
     ! "$@"
@@ -85,6 +72,23 @@ stop_pid() {
     kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     forget "$pid"
+}
+
+# exit_within PID TENTHS: wait up to TENTHS tenths of a second for a
+# daemon we started to exit by itself; reap it and set EXIT_ST to its
+# status, or leave EXIT_ST empty when it is still running.
+exit_within() {
+    local pid=$1 i
+    EXIT_ST=
+    for i in $(seq 1 "$2"); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            wait "$pid"
+            EXIT_ST=$?
+            forget "$pid"
+            return
+        fi
+        sleep 0.1
+    done
 }
 
 cleanup() {
@@ -328,20 +332,13 @@ t_second_instance() {
         tap fail "lock: first daemon reaches RUNNING" "$(daemon_diag)"
         return
     fi
-    local pid2 i st= port1=$PORT
+    local pid2 st port1=$PORT
     "$OVMMD" --foreground --data-dir "$D" --listen 127.0.0.1:0 \
         >"$T/second.out" 2>"$T/second.err" &
     pid2=$!
     PIDS+=("$pid2")
-    for i in $(seq 1 50); do
-        if ! kill -0 "$pid2" 2>/dev/null; then
-            wait "$pid2"
-            st=$?
-            forget "$pid2"
-            break
-        fi
-        sleep 0.1
-    done
+    exit_within "$pid2" 50
+    st=$EXIT_ST
     if [ -z "$st" ]; then
         stop_pid "$pid2"
         tap fail "a second ovmmd on the same data directory exits within 5 s" \
@@ -590,21 +587,14 @@ t_port_in_use() {
         tap fail "port in use: first daemon reaches RUNNING" "$(daemon_diag)"
         return
     fi
-    local d2=$T/data2 pid2 i st=
+    local d2=$T/data2 pid2 st
     mkdir -p "$d2"
     "$OVMMD" --foreground --data-dir "$d2" --listen "127.0.0.1:$PORT" \
         >"$T/busy.out" 2>"$T/busy.err" &
     pid2=$!
     PIDS+=("$pid2")
-    for i in $(seq 1 $((WAIT_S * 10))); do
-        if ! kill -0 "$pid2" 2>/dev/null; then
-            wait "$pid2"
-            st=$?
-            forget "$pid2"
-            break
-        fi
-        sleep 0.1
-    done
+    exit_within "$pid2" $((WAIT_S * 10))
+    st=$EXIT_ST
     if [ -z "$st" ]; then
         stop_pid "$pid2"
         tap fail "--listen on a port in use fails" "still running"

@@ -25,21 +25,8 @@ api_rc=0
 PID=
 DIR=
 
-tap() { # tap ok|fail NAME [diagnostic...]
-    local res=$1 name=$2
-    shift 2
-    n=$((n + 1))
-    if [ "$res" = ok ]; then
-        echo "ok $n - $name"
-    else
-        failed=$((failed + 1))
-        echo "not ok $n - $name"
-        local l
-        for l in "$@"; do
-            printf '%s\n' "$l" | sed 's/^/#   /'
-        done
-    fi
-}
+# shellcheck source=tests/api/tap.sh
+. tests/api/tap.sh   # the cd above makes this path right
 
 cleanup() {
     if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then

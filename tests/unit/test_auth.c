@@ -135,7 +135,7 @@ add_user(struct fixture *fx, const char *name, const char *role,
     AUTOFREE char *hash = auth_password_hash(password);
 
     assert_non_null(hash);
-    if (db_user_create(fx->db, name, role, hash, NULL) < 0)
+    if (db_user_create(fx->db, name, role, hash, NULL, NULL) < 0)
         fail_msg("db_user_create '%s': %s", name, err_message());
 }
 

@@ -174,7 +174,7 @@ generation_of(struct db *db, const struct model_type *t, const char *id)
 static void
 create_user(struct db *db, const char *name, const char *role, char **id)
 {
-    assert_int_equal(db_user_create(db, name, role, "$argon2id$hash", id),
+    assert_int_equal(db_user_create(db, name, role, "$argon2id$hash", NULL, id),
                      0);
 }
 
@@ -673,12 +673,26 @@ test_users(void **state)
     create_user(db, "alice", "operator", &id);
     assert_true(is_hex(id, 32));
     assert_true(str_has_prefix(id, "0004fb0001000000"));
+    {
+        /* The description is written with the user, in one transaction. */
+        char *AUTOFREE did = NULL;
+        AUTOPTR(model_obj) struct model_obj *o = NULL;
+
+        assert_int_equal(db_user_create(db, "dora", "read-only", "h",
+                                        "made in a test", &did), 0);
+        o = db_object_get(db, t, did);
+        assert_non_null(o);
+        assert_string_equal(o->description, "made in a test");
+        assert_int_equal(o->generation, 0);
+        assert_int_equal(db_user_delete(db, "dora"), 0);
+    }
 
     assert_int_equal(db_user_create(db, "alice", "administrator", "h",
-                                    NULL), -1);
+                                    NULL, NULL), -1);
     assert_int_equal(err_code(), ERR_EXISTS);
     assert_string_equal(err_message(), "user 'alice' already exists");
-    assert_int_equal(db_user_create(db, "bob", "superuser", "h", NULL), -1);
+    assert_int_equal(db_user_create(db, "bob", "superuser", "h", NULL,
+                                    NULL), -1);
     assert_int_equal(err_code(), ERR_INVALID);
     assert_non_null(strstr(err_message(), "cannot create user 'bob'"));
     assert_int_equal(db_user_count(db, &count), 0);
@@ -995,7 +1009,7 @@ test_restore_roundtrip(void **state)
     if (pid == 0) {
         struct db *cdb = db_open(fx->path);
 
-        if (!cdb || db_user_create(cdb, "ghost", "operator", "h", NULL) < 0)
+        if (!cdb || db_user_create(cdb, "ghost", "operator", "h", NULL, NULL) < 0)
             _exit(1);
         _exit(0);
     }
@@ -1094,7 +1108,7 @@ worker_run(void *arg)
 
     for (i = 0; i < 20; i++) {
         snprintf(name, sizeof(name), "w%d-%02d", w->n, i);
-        if (db_user_create(w->db, name, "operator", "h", NULL) < 0)
+        if (db_user_create(w->db, name, "operator", "h", NULL, NULL) < 0)
             w->failures++;
         if (db_object_refs(w->db, model_type_find("User"), NULL, NULL, 10,
                            0, &refs, &n, &total) < 0)

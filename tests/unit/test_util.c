@@ -9,11 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "util/buf.h"
+#include "util/fs.h"
 #include "util/err.h"
 #include "util/json.h"
 #include "util/lockfile.h"
@@ -211,6 +213,39 @@ test_lockfile(void **state)
     rmdir(dir);
 }
 
+static void
+test_mkdir(void **state)
+{
+    char dir[] = "/tmp/ovmm-fs-XXXXXX";
+    char path[128];
+    struct stat st;
+    FILE *f;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/a/b/c", dir);
+    assert_int_equal(fs_mkdir_p(path, 0700), 0);
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(fs_mkdir_p(path, 0700), 0);      /* exists: fine */
+    snprintf(path, sizeof(path), "%s/p/q/file.txt", dir);
+    assert_int_equal(fs_mkdir_parent(path, 0700), 0);
+    snprintf(path, sizeof(path), "%s/p/q", dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(fs_mkdir_parent("bare-name", 0700), 0);
+    /* A file where a directory should be: ERR_IO naming it. */
+    snprintf(path, sizeof(path), "%s/plain", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/plain/sub", dir);
+    assert_int_equal(fs_mkdir_p(path, 0700), -1);
+    assert_int_equal(err_code(), ERR_IO);
+    assert_non_null(strstr(err_message(), "cannot create directory"));
+    snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+    assert_int_equal(system(path), 0);
+}
+
 int
 main(void)
 {
@@ -221,6 +256,7 @@ main(void)
         cmocka_unit_test(test_rand_hex),
         cmocka_unit_test(test_json_parse),
         cmocka_unit_test(test_lockfile),
+        cmocka_unit_test(test_mkdir),
     };
 
     cmocka_set_message_output(CM_OUTPUT_TAP);
