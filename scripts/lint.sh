@@ -35,7 +35,7 @@ allowed() {
 	hv) echo "model" ;;
 	db) echo "model" ;;
 	auth) echo "db model" ;;
-	events) echo "model" ;;
+	events) echo "db model" ;;
 	console) echo "hv auth" ;;
 	policy) echo "jobs db model events" ;;
 	conf | model) echo "" ;;

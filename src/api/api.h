@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "auth/auth.h"
 #include "util/json.h"
@@ -60,7 +61,11 @@ struct api_req {
     const char *csrf;          /* X-CSRF-Token header, or NULL */
     const char *host;          /* Host header, or NULL */
     const char *remote_addr;   /* peer address as text */
+    const char *last_event_id; /* Last-Event-ID header (SSE), or NULL */
     bool tls;                  /* arrived over HTTPS */
+    int64_t arrival_ms;        /* CLOCK_MONOTONIC ms of first arrival; the
+                                  same on every dispatch of one request */
+    unsigned resumed;          /* times dispatched again after a wait */
 
     /* Filled by api_dispatch() for the handler. */
     const struct api_route *route;
@@ -68,6 +73,22 @@ struct api_req {
     size_t nparams;
     struct auth_identity ident; /* valid unless the route is public */
     char base_uri[320];         /* "https://host:port/ovm/core/wsapi/rest" */
+};
+
+/*
+ * A streamed body (SSE). http/ sends it chunked and calls read() for more
+ * whenever the client can take it; read() returns the bytes written into
+ * @buf (at most @max), 0 when it has nothing now -- http/ then suspends
+ * the connection until notify_publish() or until heartbeat_ms passed, and
+ * calls read() again with @heartbeat true in the latter case --, or -1 to
+ * end the stream. free() runs once when the request is over. read() runs
+ * on an HTTP thread, never concurrently for one stream.
+ */
+struct api_stream {
+    ssize_t (*read)(void *cls, char *buf, size_t max, bool heartbeat);
+    void (*free)(void *cls);
+    void *cls;
+    int64_t heartbeat_ms;
 };
 
 /* The answer. Released with api_resp_release(). */
@@ -81,6 +102,20 @@ struct api_resp {
         char *value;           /* owned */
     } headers[API_MAX_HEADERS];
     size_t nheaders;
+    /*
+     * Long-poll: when wait_until_ms (CLOCK_MONOTONIC ms) is non-zero and
+     * there is no body, http/ answers nothing yet: it suspends the
+     * connection (no thread is held) and dispatches the same request
+     * again (req->resumed + 1) when notify_publish() names wait_key (any
+     * key when wait_key is empty) or when wait_until_ms passes. The
+     * handler decides again each time, so it must set a wait only while
+     * the deadline is still ahead.
+     */
+    int64_t wait_until_ms;
+    char wait_key[64];
+    /* Streamed body instead of body/text (taken over by http/). */
+    struct api_stream *stream;
+    const char *stream_type;   /* Content-Type of the stream; static */
 };
 
 /* A handler. 0 with @resp filled, or -1 with err_set(). */

@@ -23,6 +23,15 @@ const struct model_type *api_req_type(const struct api_req *req);
  * ERR_INVALID (empty, malformed, not an object).
  */
 json_object *api_body_object(const struct api_req *req);
+struct db_job;
+/* The Oracle Job object for @j (api_job.c). New reference. */
+json_object *api_job_json(const struct db_job *j, const char *base);
+/*
+ * Answer a change request with job @id, as Oracle VM does: HTTP 200, the
+ * Job object as it is now, and a Location header with its URI (api_job.c).
+ */
+int api_reply_job(struct api_req *req, struct api_resp *resp, int64_t id);
+
 /* Set @resp's body to @body (taking the reference), status 200. */
 void api_reply(struct api_resp *resp, json_object *body);
 

@@ -44,6 +44,9 @@ LOG_MODULE("config");
 #define KEY_INT(member, def, min, max, flags, help)                           \
     { #member, CONF_INT, #def, min, max, flags,                               \
       offsetof(struct config, member), help }
+#define KEY_BOOL(member, def, flags, help)                                    \
+    { #member, CONF_BOOL, #def, 0, 0, flags,                                  \
+      offsetof(struct config, member), help }
 
 /* In the order of struct config, which is also the sample file's order. */
 static const struct conf_key keys[] = {
@@ -116,6 +119,30 @@ static const struct conf_key keys[] = {
             "A testing aid: milliseconds the Manager stays in STARTING "
             "after its start-up work, so clients and tests can see "
             "requests refused with 503. Keep 0 in production."),
+    KEY_INT(job_workers, 0, 0, 256, 0,
+            "Threads running jobs. 0: one more than the online CPUs. Jobs "
+            "spend most of their time waiting on hypervisors, so more "
+            "workers than cores is normal."),
+    KEY_INT(job_priority_workers, 1, 1, 16, 0,
+            "Threads of the priority lane, which runs urgent jobs (VM kill "
+            "and the like) so they never wait behind ordinary work."),
+    KEY_INT(job_lock_timeout, 300, 1, 86400, 0,
+            "Seconds a job may wait for the objects it needs while other "
+            "jobs hold them; after that it ends FAILURE naming the job that "
+            "held them."),
+    KEY_INT(job_wait_max, 300, 1, 3600, 0,
+            "Longest wait, in seconds, that GET /Job/{id}?wait=N may ask "
+            "for."),
+    KEY_INT(job_retention_days, 30, 1, 3650, 0,
+            "Finished jobs older than this many days are deleted, with "
+            "their operations (checked at start and hourly)."),
+    KEY_INT(event_retention_days, 30, 1, 3650, 0,
+            "Events older than this many days are deleted (checked at start "
+            "and hourly)."),
+    KEY_BOOL(job_diagnostics, false, 0,
+            "Enables POST /Job/diagnostic, jobs of diagnostic operations "
+            "(sleep, touch, fail) used by the tests and benchmarks. Keep "
+            "false in production."),
 };
 
 /*

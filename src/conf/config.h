@@ -44,6 +44,13 @@ struct config {
     int64_t session_lifetime; /* session_lifetime, seconds */
     char *password_strength;  /* password_strength */
     int64_t startup_delay_ms; /* startup_delay_ms: testing aid */
+    int64_t job_workers;      /* job_workers: 0 = online CPUs + 1 */
+    int64_t job_priority_workers; /* job_priority_workers */
+    int64_t job_lock_timeout; /* job_lock_timeout, seconds */
+    int64_t job_wait_max;     /* job_wait_max, seconds */
+    int64_t job_retention_days;   /* job_retention_days */
+    int64_t event_retention_days; /* event_retention_days */
+    bool job_diagnostics;     /* job_diagnostics: POST /Job/diagnostic */
 };
 
 struct conf_key {

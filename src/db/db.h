@@ -159,4 +159,263 @@ int db_session_delete_user(struct db *db, const char *user_id);
 /* Delete sessions past expires_ms or idle longer than @idle_ms. */
 int db_session_purge(struct db *db, int64_t now_ms, int64_t idle_ms);
 
+/* ---- write transactions shared across db_*.c calls (db_txn.c) ---- */
+
+/*
+ * An open write transaction on the writer connection. Jobs need several
+ * changes -- the object, the operation's DONE row, its events, the feed --
+ * to commit together, so the functions below that take a `struct db_txn`
+ * run inside the caller's transaction and never commit themselves. Only
+ * one transaction exists at a time (the writer lock is held from begin to
+ * commit/rollback): keep them short and never wait on anything inside.
+ */
+struct db_txn;
+
+enum db_sync {
+    DB_SYNC_NORMAL, /* synchronous=NORMAL: survives a process crash */
+    DB_SYNC_FULL,   /* synchronous=FULL: survives power loss (job tables) */
+};
+
+/* Lock the writer and BEGIN IMMEDIATE. NULL with ERR_DB. */
+struct db_txn *db_txn_begin(struct db *db, enum db_sync sync);
+/*
+ * COMMIT and unlock; frees @t. -1 with ERR_DB (rolled back). After a
+ * successful commit, every key recorded with db_txn_notify() (the job and
+ * event writers below record theirs) is published with notify_publish(),
+ * outside the writer lock: subscribers only ever hear of committed data.
+ */
+int db_txn_commit(struct db_txn *t);
+/* Record @key to publish when @t commits (deduplicated). */
+void db_txn_notify(struct db_txn *t, const char *key);
+/* ROLLBACK and unlock; frees @t; accepts NULL; keeps the thread's error. */
+void db_txn_rollback(struct db_txn *t);
+
+/* ---- generic object changes inside a transaction (db_object.c) ---- */
+
+/* The common, user-editable part of an object. */
+struct db_common {
+    char *name;
+    char *description;
+    char *user_data;   /* JSON array text */
+    int64_t generation;
+    char *type;        /* type name */
+};
+void db_common_clear(struct db_common *c);
+
+/* Read the common part of object @id. ERR_NOT_FOUND "<id> not found". */
+int db_txn_object_common(struct db_txn *t, const char *id,
+                         struct db_common *out);
+/*
+ * Set name, description and user_data of @id (NULL members are left as
+ * they are) and its generation to @generation (-1: generation + 1);
+ * modified_ms = now. ERR_NOT_FOUND. ERR_EXISTS when the type's table has
+ * a unique name column and the name is taken.
+ */
+int db_txn_object_set_common(struct db_txn *t, const char *id,
+                             const char *name, const char *description,
+                             const char *user_data, int64_t generation);
+
+/* ---- jobs (db_job.c) ---- */
+
+/* Job run states, as Oracle VM names them. */
+enum db_job_state {
+    JOB_CREATED, JOB_RUNNING, JOB_SUCCESS, JOB_FAILURE, JOB_ABORTED,
+    JOB_CHILD_QUEUED, JOB_CHILD_RUNNING,
+};
+const char *db_job_state_str(enum db_job_state s);
+/* -1 when @s names no state. */
+int db_job_state_parse(const char *s);
+/* SUCCESS, FAILURE and ABORTED are final. */
+bool db_job_state_final(enum db_job_state s);
+
+/* One row of `jobs` (plus its children's ids when read with children). */
+struct db_job {
+    int64_t id;
+    char *name;
+    char *description;
+    enum db_job_state run_state;
+    enum db_job_state summary_state;
+    bool done;
+    bool summary_done;
+    bool priority;
+    int64_t parent_id;        /* 0: none */
+    int64_t child_seq;
+    bool parallel;
+    char *user;
+    char *result_type, *result_id, *result_name; /* NULL: no result */
+    char *error_type, *error_message;            /* NULL: none */
+    char *progress_message;
+    char *latest_summary_progress; /* newest progress among self and
+                                      children (read only) */
+    char *aborted_by;
+    int64_t created_ms, start_ms, end_ms; /* 0: not yet */
+    int64_t lock_deadline_ms;
+    int64_t generation;
+    int64_t *child_ids;       /* in child_seq order */
+    size_t nchildren;
+};
+void db_job_free(struct db_job *j);
+void db_jobs_free(struct db_job **v, size_t n);
+DEFINE_AUTOPTR(db_job, db_job_free)
+
+/* An operation of a job (a row of job_ops). */
+struct db_job_op {
+    int64_t seq;
+    char *op;           /* operation name (src/jobs/ops.c) */
+    char *description;
+    char *args;         /* JSON text */
+    char *state;        /* PENDING RUNNING DONE FAILED UNDONE UNDO_FAILED
+                           SKIPPED UNKNOWN */
+    char *undo;         /* JSON text or NULL */
+    char *message;
+    int64_t start_ms, end_ms, undo_ms;
+};
+void db_job_ops_free(struct db_job_op *v, size_t n);
+
+/* An object a job declared (a row of job_objects). */
+struct db_job_object {
+    int64_t job_id;
+    char *object_id;
+    char *object_type;
+    char *object_name;
+    bool exclusive;
+    bool granted;
+    bool released;
+};
+void db_job_objects_free(struct db_job_object *v, size_t n);
+
+/*
+ * Insert a new job: its row (id chosen here, > every earlier id, from
+ * @j->created_ms), its operations and its declared objects, plus a feed
+ * row. @j->id receives the id. Everything else is the caller's values.
+ */
+int db_txn_job_insert(struct db_txn *t, struct db_job *j,
+                      const struct db_job_op *ops, size_t nops,
+                      const struct db_job_object *objs, size_t nobjs);
+/*
+ * Write the mutable columns of @j (states, done flags, result, error,
+ * progress, aborted_by, start/end) and bump its generation; adds a feed
+ * row. ERR_NOT_FOUND.
+ */
+int db_txn_job_update(struct db_txn *t, const struct db_job *j);
+/* Set one operation's state, undo, message and times (0/NULL: unchanged). */
+int db_txn_job_op_update(struct db_txn *t, int64_t job_id, int64_t seq,
+                         const char *state, const char *undo,
+                         const char *message, int64_t start_ms,
+                         int64_t end_ms, int64_t undo_ms);
+/* Mark a job's objects granted (and objects.locked = 1 for them). */
+int db_txn_job_grant(struct db_txn *t, int64_t job_id);
+/* Mark a job's objects released (objects.locked = 0 unless another
+ * granted job still holds the object). */
+int db_txn_job_release(struct db_txn *t, int64_t job_id);
+
+/* One job, with child ids. NULL with ERR_NOT_FOUND "Job '<id>' not found". */
+struct db_job *db_job_get(struct db *db, int64_t id);
+/* Same, inside a write transaction (the writer's view). */
+struct db_job *db_txn_job_get(struct db_txn *t, int64_t id);
+/* A job's operations in order. */
+int db_job_ops(struct db *db, int64_t id, struct db_job_op **out, size_t *n);
+int db_txn_job_ops(struct db_txn *t, int64_t id, struct db_job_op **out,
+                   size_t *n);
+/* A job's declared objects. */
+int db_job_objects(struct db *db, int64_t id, struct db_job_object **out,
+                   size_t *n);
+
+/* Filters of GET /Job; zero/NULL members do not filter. */
+struct db_job_filter {
+    int state;          /* -1: any; else enum db_job_state */
+    bool active;        /* only jobs not done */
+    const char *user;
+    const char *object_id; /* jobs that declared this object */
+    int64_t since_ms;   /* created_ms >= */
+    int64_t until_ms;   /* created_ms <  (0: no bound) */
+    int64_t parent_id;  /* -1: any, 0: top-level only, else children of */
+    int64_t limit;      /* -1: all */
+    int64_t offset;
+    bool newest_first;  /* order by id descending (default ascending) */
+};
+int db_job_list(struct db *db, const struct db_job_filter *f,
+                struct db_job ***out, size_t *n, int64_t *total);
+/* Ids of jobs in @state, ascending; for recovery (writer view). */
+int db_txn_job_ids_in_state(struct db_txn *t, enum db_job_state state,
+                            int64_t **out, size_t *n);
+/*
+ * Recovery: release every job_objects row of jobs that are done, clear
+ * `granted` on all others and set objects.locked = 0 everywhere.
+ */
+int db_txn_locks_reset(struct db_txn *t);
+/* Delete jobs done before @before_ms (with their ops, objects, feed rows).
+ * *deleted receives the count. */
+int db_job_purge(struct db *db, int64_t before_ms, int64_t *deleted);
+
+/* Held and awaited locks (GET /Lock): unreleased job_objects rows with
+ * their job's state, ordered by object then job id. */
+int db_lock_list(struct db *db, struct db_job_object **out, size_t *n);
+
+/* ---- events (db_event.c) ---- */
+
+enum db_severity {
+    SEV_INFORMATIONAL = 0, SEV_WARNING = 1, SEV_ERROR = 2, SEV_CRITICAL = 3,
+};
+const char *db_severity_str(int sev);
+/* -1 when @s names no severity. */
+int db_severity_parse(const char *s);
+
+struct db_event {
+    int64_t id;
+    int64_t time_ms;
+    int severity;           /* enum db_severity */
+    char *type;             /* "job.failure", "object.updated", ... */
+    char *summary;
+    char *description;
+    char *object_id, *object_type, *object_name; /* NULL: none */
+    int64_t job_id;         /* 0: none */
+    char *user;
+    bool acknowledged;
+    char *ack_user;
+    int64_t ack_ms;
+};
+void db_event_free(struct db_event *e);
+void db_events_free(struct db_event **v, size_t n);
+DEFINE_AUTOPTR(db_event, db_event_free)
+
+/* Insert @e (id and, when 0, time_ms are set here) plus a feed row. */
+int db_txn_event_insert(struct db_txn *t, struct db_event *e);
+struct db_event *db_event_get(struct db *db, int64_t id);
+
+struct db_event_filter {
+    const char *object_id;
+    int min_severity;       /* -1: any */
+    int acknowledged;       /* -1: any, 0: not acknowledged, 1: acknowledged */
+    int64_t since_ms, until_ms; /* 0: no bound */
+    int64_t job_id;         /* 0: any */
+    int64_t limit, offset;  /* limit -1: all */
+};
+/* Newest first. */
+int db_event_list(struct db *db, const struct db_event_filter *f,
+                  struct db_event ***out, size_t *n, int64_t *total);
+/*
+ * Set or clear (@ack false) the acknowledgement of event @id inside @t;
+ * *was (when not NULL) receives the previous state. ERR_NOT_FOUND. Adds a
+ * feed row and records "event:<id>" to notify.
+ */
+int db_txn_event_acknowledge(struct db_txn *t, int64_t id, bool ack,
+                             const char *user, int64_t now_ms, bool *was);
+/* Delete events older than @before_ms. */
+int db_event_purge(struct db *db, int64_t before_ms, int64_t *deleted);
+
+/* ---- the change feed (db_event.c) ---- */
+
+struct db_feed_item {
+    int64_t seq;
+    int64_t time_ms;
+    bool is_job;            /* else an event */
+    int64_t ref;            /* job or event id */
+};
+/* Items with seq > @after, ascending, at most @limit. */
+int db_feed_after(struct db *db, int64_t after, int64_t limit,
+                  struct db_feed_item **out, size_t *n);
+/* The lowest and highest seq (0, 0 when empty). */
+int db_feed_bounds(struct db *db, int64_t *first, int64_t *last);
+
 #endif

@@ -128,6 +128,22 @@ char *db_col_strdup(sqlite3_stmt *st, int i);
 /* Bind @s as text (NULL binds SQL NULL); the text must outlive the use. */
 int db_bind_text(sqlite3_stmt *st, int i, const char *s);
 
+/* An open write transaction (db_txn.c); the writer lock is held. */
+#define DB_TXN_MAX_KEYS 32
+struct db_txn {
+    struct db *db;
+    enum db_sync sync;
+    char keys[DB_TXN_MAX_KEYS][48]; /* notify keys, published at commit */
+    size_t nkeys;
+    bool overflow;                   /* more keys than fit: publish "*" */
+};
+/* The writer connection of @t. */
+static inline struct db_conn *
+db_txn_conn(struct db_txn *t)
+{
+    return &t->db->w;
+}
+
 /* Build the per-type SQL texts for every registered type (db_object.c). */
 void db_object_sql_init(struct db *db);
 /* Free what db_object_sql_init() built; accepts a partly built db. */

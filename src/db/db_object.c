@@ -33,8 +33,10 @@
 /* The common columns, in the order row_to_obj() reads them. */
 #define COMMON_COLS                                                           \
     "o.id, o.name, o.description, o.generation, o.locked, o.read_only, "    \
-    "o.user_data, o.created_ms, o.modified_ms"
-#define NCOMMON 9
+    "o.user_data, o.created_ms, o.modified_ms, "                             \
+    "(SELECT max(e.severity) FROM events e WHERE e.object_id = o.id "        \
+    "AND e.acknowledged = 0 AND e.severity >= 1)"
+#define NCOMMON 10
 
 /* Filter slots of struct db_type_sql (see db_int.h). */
 #define SLOT_NONE 0
@@ -269,6 +271,8 @@ row_to_obj(const struct model_type *t, sqlite3_stmt *st)
     o->user_data = db_col_strdup(st, 6);
     o->created_ms = sqlite3_column_int64(st, 7);
     o->modified_ms = sqlite3_column_int64(st, 8);
+    o->event_severity = sqlite3_column_type(st, 9) == SQLITE_NULL
+                            ? -1 : (int)sqlite3_column_int64(st, 9);
     o->vals = xcalloc(t->nfields ? t->nfields : 1, sizeof(*o->vals));
     for (i = 0; i < t->nfields; i++) {
         const struct model_field *f = &t->fields[i];

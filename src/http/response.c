@@ -49,6 +49,7 @@ static const unsigned status_table[ERR__COUNT] = {
     [ERR_DB] = MHD_HTTP_INTERNAL_SERVER_ERROR,
     [ERR_CONFIG] = MHD_HTTP_INTERNAL_SERVER_ERROR,
     [ERR_BUSY] = MHD_HTTP_CONFLICT,
+    [ERR_ABORTED] = MHD_HTTP_CONFLICT,
 };
 
 unsigned

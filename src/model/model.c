@@ -248,6 +248,11 @@ model_val_to_json(const struct model_field *f, const struct model_val *v,
     }
 }
 
+/* Names of the event severities by rank (db/ stores the rank). */
+static const char *const severity_names[] = {
+    "INFORMATIONAL", "WARNING", "ERROR", "CRITICAL",
+};
+
 json_object *
 model_obj_to_json(const struct model_obj *o, const char *base)
 {
@@ -283,5 +288,10 @@ model_obj_to_json(const struct model_obj *o, const char *base)
                                model_val_to_json(&o->type->fields[i], v,
                                                  base));
     }
+    json_object_object_add(j, "eventSeverity",
+                           o->event_severity >= 1 && o->event_severity <= 3
+                               ? json_object_new_string(
+                                     severity_names[o->event_severity])
+                               : NULL);
     return j;
 }

@@ -115,6 +115,8 @@ struct model_obj {
     bool locked;
     bool read_only;
     char *user_data;        /* JSON array text, "[]" when empty */
+    int event_severity;     /* worst unacknowledged WARNING-or-worse event:
+                               1 WARNING .. 3 CRITICAL; -1 none */
     struct model_val *vals; /* type->nfields entries, in field order */
 };
 
@@ -136,7 +138,8 @@ json_object *model_simpleid(const char *type_name, const char *id,
 /*
  * The full JSON object for @o: common fields in Oracle's order (id, name,
  * description, locked, readOnly, generation, userData, resourceGroupIds)
- * then the type's fields. New reference.
+ * then the type's fields, then the extension member eventSeverity (the
+ * worst unacknowledged event's severity name, or null). New reference.
  */
 json_object *model_obj_to_json(const struct model_obj *o, const char *base);
 

@@ -32,6 +32,7 @@ static const char *const err_names[ERR__COUNT] = {
     [ERR_DB] = "DATABASE_ERROR",
     [ERR_CONFIG] = "CONFIG_ERROR",
     [ERR_BUSY] = "BUSY",
+    [ERR_ABORTED] = "ABORTED",
 };
 
 void

@@ -35,6 +35,7 @@ enum err_code {
     ERR_DB,              /* the database reported an error */
     ERR_CONFIG,          /* bad configuration */
     ERR_BUSY,            /* a resource is held by someone else (data dir) */
+    ERR_ABORTED,         /* a job was aborted by a user */
     ERR__COUNT
 };
 

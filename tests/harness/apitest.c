@@ -683,7 +683,7 @@ type_matches(json_object *v, const char *want)
 /* Keywords the validator understands; anything else is a set-up error. */
 static const char *const schema_keywords[] = {
     "type", "properties", "required", "additionalProperties", "items",
-    "enum", "$ref", "description", "comment", "title", NULL
+    "enum", "$ref", "oneOf", "description", "comment", "title", NULL
 };
 
 /* Check that every schema in objects.json uses only known keywords. */
@@ -704,6 +704,15 @@ check_schema_keywords(json_object *s, const char *where, int depth)
             die("schema '%s' uses unsupported keyword '%s'", where, key);
         if (strcmp(key, "items") == 0)
             check_schema_keywords(val, where, depth + 1);
+        if (strcmp(key, "oneOf") == 0) {
+            size_t j;
+
+            if (!json_object_is_type(val, json_type_array))
+                die("schema '%s': oneOf is not an array", where);
+            for (j = 0; j < json_object_array_length(val); j++)
+                check_schema_keywords(json_object_array_get_idx(val, j),
+                                      where, depth + 1);
+        }
         if (strcmp(key, "additionalProperties") == 0 &&
             json_object_is_type(val, json_type_object))
             check_schema_keywords(val, where, depth + 1);
@@ -774,6 +783,24 @@ validate(json_object *v, json_object *schema, struct sbuf *path,
         }
         if (validate(v, target, path, err, depth + 1) < 0)
             return -1;
+    }
+    if (json_object_object_get_ex(schema, "oneOf", &kw)) {
+        size_t i, n = json_object_array_length(kw), matched = 0;
+
+        for (i = 0; i < n; i++) {
+            struct sbuf e = { 0 };
+
+            if (validate(v, json_object_array_get_idx(kw, i), path, &e,
+                         depth + 1) == 0)
+                matched++;
+            sbuf_release(&e);
+        }
+        if (matched != 1) {
+            sbuf_addf(err, "%s: value %s matches %zu of the oneOf schemas, "
+                      "not exactly one", sbuf_str(path),
+                      json_object_to_json_string(v), matched);
+            return -1;
+        }
     }
     if (json_object_object_get_ex(schema, "type", &kw)) {
         bool ok = false;

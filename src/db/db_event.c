@@ -1,0 +1,1 @@
+/* db_event.c - placeholder, being written */

@@ -1,0 +1,1 @@
+/* db_job.c - placeholder, being written */

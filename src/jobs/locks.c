@@ -1,0 +1,1 @@
+/* locks.c - placeholder, being written */

@@ -1,0 +1,1 @@
+/* op_event.c - placeholder */
