@@ -66,6 +66,7 @@ struct api_req {
     int64_t arrival_ms;        /* CLOCK_MONOTONIC ms of first arrival; the
                                   same on every dispatch of one request */
     unsigned resumed;          /* times dispatched again after a wait */
+    bool no_wait;              /* http/ is stopping: answer now, no wait */
 
     /* Filled by api_dispatch() for the handler. */
     const struct api_route *route;
