@@ -46,7 +46,7 @@ DB_SRCS := src/db/db.c src/db/db_object.c src/db/db_manager.c \
 	src/db/db_user.c src/db/db_session.c src/db/db_txn.c src/db/db_job.c \
 	src/db/db_event.c
 JOBS_SRCS := src/jobs/engine.c src/jobs/locks.c src/jobs/ops.c \
-	src/jobs/op_event.c
+	src/jobs/op_event.c src/jobs/op_user.c
 EVENTS_SRCS := src/events/events.c
 AUTH_SRCS := src/auth/password.c src/auth/session.c src/auth/authz.c
 API_SRCS := src/api/dispatch.c src/api/api_object.c src/api/api_session.c \

@@ -34,6 +34,7 @@
 #include "auth/auth.h"
 #include "db/db.h"
 #include "http/http.h"
+#include "jobs/jobs.h"
 #include "ovmmd.h"
 #include "util/alloc.h"
 #include "util/err.h"
@@ -46,6 +47,9 @@ LOG_MODULE("main");
 
 /* How often housekeeping runs (session purge), in seconds. */
 #define HOUSEKEEPING_S 60
+/* Running jobs get this long to finish when ovmmd stops, then are
+ * aborted (their completed operations undone). */
+#define JOBS_STOP_GRACE_MS 10000
 /* The line a detached child sends its parent once it serves. */
 #define READY_LINE "\001ovmmd-ready\n"
 
@@ -267,6 +271,8 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
     struct auth_conf ac;
     struct http_conf hc;
     struct api_conf apc;
+    struct jobs_conf jc;
+    bool jobs_running = false;
     enum log_level level;
     sigset_t sigs;
     char *AUTOFREE host = NULL;
@@ -322,8 +328,21 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
         .session_lifetime_s = c->session_lifetime,
         .max_list_limit = c->list_limit_max,
         .default_list_limit = c->list_limit_default,
+        .job_wait_max = c->job_wait_max,
+        .job_diagnostics = c->job_diagnostics,
     };
     api_init(&apc);
+    jc = (struct jobs_conf){
+        .db = db,
+        .workers = c->job_workers ? (int)c->job_workers
+                                  : (int)sysconf(_SC_NPROCESSORS_ONLN) + 1,
+        .priority_workers = (int)c->job_priority_workers,
+        .lock_timeout_ms = c->job_lock_timeout * 1000,
+        .retention_ms = c->job_retention_days * 86400 * 1000,
+        .event_retention_ms = c->event_retention_days * 86400 * 1000,
+    };
+    if (jobs_init(&jc) < 0)
+        goto fail_msg;
     if (api_set_run_state(RUN_STARTING) < 0 ||
         db_manager_set_info(db, c->manager_name, OVMM_VERSION) < 0)
         goto fail_msg;
@@ -377,9 +396,14 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
              http_server_port(http, false),
              *c->http_listen ? ", HTTP redirector on" : "");
 
-    /* Start-up work: stale sessions now; job recovery when jobs land. */
+    /* Start-up work: stale sessions; jobs a crash interrupted are undone
+     * and failed, no lock survives; then the workers start and the jobs
+     * still queued run again. Changes stay refused until RUNNING. */
     if (db_session_purge(db, time_now_ms(), c->session_idle_timeout * 1000) < 0)
         log_warnx("cannot purge sessions: %s", err_message());
+    if (jobs_recover() < 0 || jobs_start() < 0)
+        goto fail_msg;
+    jobs_running = true;
 
     /* startup_delay_ms: stay STARTING (a testing aid), still obeying
      * SIGTERM. */
@@ -427,10 +451,14 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
         }
     }
 
-    /* Graceful stop: no new connections, in-flight requests finish. */
+    /* Graceful stop: no new connections, in-flight requests finish;
+     * running jobs get a grace period, then are aborted and undone;
+     * queued jobs stay queued for the next start. */
     if (api_set_run_state(RUN_STOPPING) < 0)
         log_warnx("cannot record STOPPING: %s", err_message());
     http_server_quiesce(http);
+    jobs_stop(JOBS_STOP_GRACE_MS);
+    jobs_running = false;
     http_server_stop(http);
     http = NULL;
     ret = 0;
@@ -441,6 +469,8 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
     log_errorx("start-up failed: %s", err_message());
     fprintf(stderr, "ovmmd: %s\n", err_message());
  cleanup:
+    if (jobs_running)
+        jobs_stop(0);
     http_server_stop(http);
     /* Only our own: a refused second daemon must not touch the first's. */
     if (wrote_ports) {

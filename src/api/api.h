@@ -141,6 +141,8 @@ struct api_conf {
     int64_t session_lifetime_s; /* cookie Max-Age */
     int64_t max_list_limit;    /* largest ?limit= (1000) */
     int64_t default_list_limit;/* default page for extension lists (100) */
+    int64_t job_wait_max;      /* longest ?wait= on GET /Job/{id}, seconds */
+    bool job_diagnostics;      /* POST /Job/diagnostic enabled */
 };
 
 /* Remember @conf (copied; strings must outlive api). Main thread. */

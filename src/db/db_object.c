@@ -29,6 +29,7 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/str.h"
 
 /* The common columns, in the order row_to_obj() reads them. */
 #define COMMON_COLS                                                           \
@@ -539,4 +540,72 @@ db_object_refs(struct db *db, const struct model_type *t, const char *column,
 {
     return object_page(db, t, column, value, limit, offset, NULL, out, n,
                        total);
+}
+
+/* ---- the common, user-editable part inside a transaction ---- */
+
+void
+db_common_clear(struct db_common *c)
+{
+    if (!c)
+        return;
+    xfree(c->name);
+    xfree(c->description);
+    xfree(c->user_data);
+    xfree(c->type);
+    memset(c, 0, sizeof(*c));
+}
+
+int
+db_txn_object_common(struct db_txn *t, const char *id, struct db_common *out)
+{
+    struct db_conn *c = db_txn_conn(t);
+    sqlite3_stmt *st = db_stmt(c, "SELECT name, description, user_data, "
+                                  "generation, type FROM objects "
+                                  "WHERE id = ?1");
+    int rc, ret = -1;
+
+    memset(out, 0, sizeof(*out));
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->name = db_col_strdup(st, 0);
+        out->description = db_col_strdup(st, 1);
+        out->user_data = db_col_strdup(st, 2);
+        out->generation = sqlite3_column_int64(st, 3);
+        out->type = db_col_strdup(st, 4);
+        ret = 0;
+    } else if (rc == SQLITE_DONE) {
+        err_set(ERR_NOT_FOUND, "object '%s' not found", id);
+    } else {
+        db_err_set(c, "cannot read object '%s'", id);
+    }
+    db_stmt_release(st);
+    return ret;
+}
+
+int
+db_txn_object_set_common(struct db_txn *t, const char *id, const char *name,
+                         const char *description, const char *user_data,
+                         int64_t generation)
+{
+    struct db_conn *c = db_txn_conn(t);
+    int rc;
+
+    rc = db_run(c, "UPDATE objects SET name = coalesce(?2, name), "
+                   "description = coalesce(?3, description), "
+                   "user_data = coalesce(?4, user_data), "
+                   "generation = CASE WHEN ?5 < 0 THEN generation + 1 "
+                   "ELSE ?5 END, modified_ms = ?6 WHERE id = ?1",
+                "ttttii", id, name, description, user_data, generation,
+                time_now_ms());
+    if (rc != SQLITE_DONE)
+        return db_err_set(c, "cannot change object '%s'", id);
+    if (sqlite3_changes(c->h) == 0) {
+        err_set(ERR_NOT_FOUND, "object '%s' not found", id);
+        return -1;
+    }
+    return 0;
 }

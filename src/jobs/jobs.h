@@ -144,7 +144,8 @@ struct jobs_conf {
     int workers;              /* >= 1 */
     int priority_workers;     /* >= 1 */
     int64_t lock_timeout_ms;  /* time a job may wait for its locks */
-    int64_t retention_ms;     /* finished jobs and events older: purged */
+    int64_t retention_ms;     /* finished jobs older than this: purged */
+    int64_t event_retention_ms; /* events older than this: purged */
 };
 
 /* Remember @conf. No threads yet. 0 or -1. */

@@ -12,4 +12,19 @@
  * undo data {"was": bool} restores the previous acknowledgement. */
 extern const struct job_op_type job_op_event_acknowledge;
 
+/* op_user.c: the user changes of the REST API as operations (see there
+ * for their arguments and undo data). */
+extern const struct job_op_type job_op_user_create;
+extern const struct job_op_type job_op_user_delete;
+extern const struct job_op_type job_op_user_password;
+extern const struct job_op_type job_op_user_disabled;
+
+/* ops.c */
+extern const struct job_op_type job_op_object_update;
+extern const struct job_op_type job_op_diag_sleep;
+extern const struct job_op_type job_op_diag_touch;
+extern const struct job_op_type job_op_diag_fail;
+/* The table job_op_find() searches, NULL-terminated. */
+extern const struct job_op_type *const job_op_table[];
+
 #endif
