@@ -398,6 +398,9 @@ set_error(struct db_job *row, const char *type, const char *message)
 
 static void queue_leaf(struct ejob *ej);
 static void finish_parent(struct ejob *p);
+static void end_queued_ex(struct ejob *ej, enum db_job_state state,
+                          const char *type, const char *message,
+                          bool advance);
 
 /*
  * Called under g.mu when child @child of @p finished with @state, or with
@@ -446,6 +449,20 @@ parent_advance(struct ejob *p, struct ejob *child, enum db_job_state state)
                 c->abort = true;
                 c->aborted_by = xstrdup(p->aborted_by ? p->aborted_by
                                                       : "@ovmm");
+            }
+            if (!c->is_parent) {
+                /* End it here, without recursion: a parent may have
+                 * thousands of children left. */
+                p->next_child++;
+                end_queued_ex(c, JOB_ABORTED, "ABORTED",
+                              "not run: an earlier child job failed or the "
+                              "job was aborted", false);
+                p->children_done++;
+                if (p->children_done == p->nchildren) {
+                    finish_parent(p);
+                    return;
+                }
+                continue;
             }
         }
         p->next_child++;
@@ -728,8 +745,8 @@ run_leaf(struct ejob *ej)
 /* End a queued (never run) leaf job @ej with @state and @message, under
  * g.mu (dropped for the write). Removes it from the engine. */
 static void
-end_queued(struct ejob *ej, enum db_job_state state, const char *type,
-           const char *message)
+end_queued_ex(struct ejob *ej, enum db_job_state state, const char *type,
+              const char *message, bool advance)
 {
     AUTOPTR(db_job) struct db_job *row = NULL;
     struct db_job_op *ops = NULL;
@@ -757,11 +774,18 @@ end_queued(struct ejob *ej, enum db_job_state state, const char *type,
         write_final(row);
     }
     pthread_mutex_lock(&g.mu);
-    p = ej->parent ? ejob_find(ej->parent) : NULL;
+    p = advance && ej->parent ? ejob_find(ej->parent) : NULL;
     if (p)
         parent_advance(p, ej, state);
     ejob_free(ej);
     pthread_cond_broadcast(&g.work);
+}
+
+static void
+end_queued(struct ejob *ej, enum db_job_state state, const char *type,
+           const char *message)
+{
+    end_queued_ex(ej, state, type, message, true);
 }
 
 /* ---- workers ---- */
