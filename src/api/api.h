@@ -82,8 +82,9 @@ struct api_req {
  * @buf (at most @max), 0 when it has nothing now -- http/ then suspends
  * the connection until notify_publish() or until heartbeat_ms passed, and
  * calls read() again with @heartbeat true in the latter case --, or -1 to
- * end the stream. free() runs once when the request is over. read() runs
- * on an HTTP thread, never concurrently for one stream.
+ * end the stream. When the request is over http/ calls free(cls) once and
+ * then xfree()s the struct api_stream itself (allocate it with xcalloc).
+ * read() runs on an HTTP thread, never concurrently for one stream.
  */
 struct api_stream {
     ssize_t (*read)(void *cls, char *buf, size_t max, bool heartbeat);

@@ -11,6 +11,9 @@
  * file server rooted at web_root. Every error leaves as JSON
  * {"errorCode", "message"} with the status from the one err -> status
  * table in response.c. Each request gets an id that prefixes its log lines.
+ * A request the handler makes wait (long-poll, api_resp.wait_until_ms)
+ * or answers with a stream holds no thread while idle: its connection is
+ * suspended until notify_publish() or a deadline wakes it (wait.c).
  */
 #ifndef OVMM_HTTP_H
 #define OVMM_HTTP_H
@@ -38,14 +41,19 @@ struct http_conf {
     const char *web_root;      /* directory served at /ovm/console */
 };
 
-/* Start serving. NULL with err set (ERR_IO: cannot bind, bad cert...). */
+/* Start serving. NULL with err set (ERR_IO: cannot bind, bad cert...;
+ * ERR_INTERNAL: no notification subscriber slot left). */
 struct http_server *http_server_start(const struct http_conf *conf);
 /* The port actually bound (useful with port 0); @redirect selects the
  * plain-HTTP redirector. 0 when not listening. */
 uint16_t http_server_port(struct http_server *s, bool redirect);
-/* Stop accepting new connections; in-flight requests go on. */
+/* Stop accepting new connections; in-flight requests go on, except that
+ * waiting long-polls are dispatched again at once with no_wait (and so
+ * is every later one), and streams end. Main thread. */
 void http_server_quiesce(struct http_server *s);
-/* Stop: waits for in-flight requests, then frees. Accepts NULL. */
+/* Stop: ends long-polls and streams as quiesce does and gives them a few
+ * seconds to finish, waits for in-flight requests, then frees. Main
+ * thread. Accepts NULL. */
 void http_server_stop(struct http_server *s);
 
 /* The HTTP status for an error code (the one table). */

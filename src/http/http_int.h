@@ -6,9 +6,11 @@
  * request.c assembles one request at a time per connection and routes it;
  * response.c is the only place that turns errors and api_resp into MHD
  * responses and adds the headers every response carries; static.c serves
- * web_root. All request callbacks run on a libmicrohttpd internal thread;
+ * web_root; wait.c keeps the suspended long-polls and streams and wakes
+ * them. All request callbacks run on a libmicrohttpd internal thread;
  * the server object is immutable after http_server_start() returns, except
- * `quiesced`, which only the thread that calls quiesce/stop touches.
+ * `quiesced`, which only the thread that calls quiesce/stop touches, and
+ * the wait table, which has its own lock.
  */
 #ifndef OVMM_HTTP_INT_H
 #define OVMM_HTTP_INT_H
@@ -18,12 +20,17 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "http/http.h"
 #include "util/buf.h"
 #include "util/err.h"
 
 struct api_resp;
+struct api_stream;
+struct http_wait;
+struct http_waits;
+struct http_stream;
 
 /* Path prefix of the browser console (static files). */
 #define HTTP_CONSOLE_PATH "/ovm/console"
@@ -42,6 +49,7 @@ struct http_server {
     char *listen_host;           /* host part of listen, IPv6 in brackets */
     char *cert_pem;              /* in-memory PEM for MHD; NULL without TLS */
     char *key_pem;
+    struct http_waits *waits;    /* pointer immutable; the table locks */
 };
 
 /* Per-request state, the MHD `con_cls`. Owned by request.c. */
@@ -56,8 +64,11 @@ struct http_request {
     bool answered;               /* a response was queued */
     size_t discarded;            /* body bytes dropped after too_large */
     unsigned status;             /* the status queued, 0 before */
-    struct buf body;             /* bounded by max_body */
+    struct buf body;             /* bounded by max_body, kept across waits */
     char user[256];              /* authenticated user, "" if unknown */
+    struct http_wait *wait;      /* long-poll entry (owned), or NULL */
+    unsigned resumed;            /* dispatches after a wait so far */
+    bool waiting;                /* suspended by the access handler */
 };
 
 /* --- request.c --- */
@@ -92,7 +103,9 @@ struct MHD_Response *http_response_error(enum err_code code,
 /*
  * The response for api_dispatch() having returned @rc with @resp: the
  * thread's err_get() when @rc is -1, @resp otherwise. Always releases
- * @resp with api_resp_release(). Logs internal errors (500).
+ * @resp with api_resp_release(), and ends a stream left in it (its free
+ * callback, then xfree): streams go through http_response_stream(). Logs
+ * internal errors (500).
  */
 struct MHD_Response *http_response_from_api(int rc, struct api_resp *resp,
                                             unsigned *status);
@@ -111,6 +124,74 @@ enum MHD_Result http_response_queue(struct MHD_Connection *c,
                                     struct http_request *req,
                                     unsigned status, struct MHD_Response *r,
                                     bool tls);
+
+/*
+ * The response for a handler's stream @st (made by http_stream_new()):
+ * chunked, of unknown length, with resp->stream_type, X-Accel-Buffering
+ * off and resp's status and headers. Releases @resp (whose stream was
+ * already taken); the response owns @st from here on.
+ */
+struct MHD_Response *http_response_stream(struct http_stream *st,
+                                          struct api_resp *resp,
+                                          unsigned *status);
+
+/* --- wait.c --- */
+
+/*
+ * The table of suspended long-polls and streams of one server, with its
+ * timer thread, subscribed to notify_publish(). NULL with err set when no
+ * notification subscriber slot is free. Main thread; free with
+ * http_waits_free() after the daemon stopped.
+ */
+struct http_waits *http_waits_new(void);
+/* Publishes seen so far: sample it before dispatching or reading and hand
+ * it to http_wait_suspend(). Any thread. */
+uint64_t http_waits_seq(struct http_waits *t);
+/* True once http_waits_stop() ran: nothing may wait any more. */
+bool http_waits_stopping(struct http_waits *t);
+/* Mark the table stopping and resume every suspended connection. Any
+ * thread; idempotent; accepts NULL. */
+void http_waits_stop(struct http_waits *t);
+/* Wait until no long-poll or stream is left, at most @timeout_ms. Call
+ * after http_waits_stop(), never on an MHD thread. Accepts NULL. */
+void http_waits_drain(struct http_waits *t, int64_t timeout_ms);
+/* Unsubscribe, stop the timer and free. Call after MHD_stop_daemon().
+ * Accepts NULL. */
+void http_waits_free(struct http_waits *t);
+
+/*
+ * A table entry for the request on @c (@id for logs); @any_key: every
+ * publish wakes it (streams). Caller frees it with http_wait_free() before
+ * the connection goes away (NOTIFY_COMPLETED, or the response's end).
+ */
+struct http_wait *http_wait_new(struct http_waits *t,
+                                struct MHD_Connection *c, uint64_t id,
+                                bool any_key);
+void http_wait_free(struct http_wait *w);
+/*
+ * Suspend @w's connection until notify_publish() names @key (any key when
+ * "" or for streams) or until @deadline_ms (CLOCK_MONOTONIC ms, 0 = none)
+ * passes. Refused -- false, the caller runs again at once -- when a publish
+ * came after @seq was sampled, when the deadline already passed or when
+ * the table is stopping. Call on the connection's thread, from the access
+ * handler or the content reader, and return from it without queueing.
+ */
+bool http_wait_suspend(struct http_wait *w, const char *key,
+                       int64_t deadline_ms, uint64_t seq);
+/* MHD runs the request again after a suspend: true when the deadline
+ * woke it (not a publish or stop). Connection's thread. */
+bool http_wait_woken(struct http_wait *w);
+
+/* The reader state for @api on @c. @api (an xmalloc'd struct) is taken
+ * over: http_stream_free() runs its free callback on its cls once, then
+ * xfree()s @api. */
+struct http_stream *http_stream_new(struct http_waits *t,
+                                    struct MHD_Connection *c, uint64_t id,
+                                    struct api_stream *api);
+/* MHD_ContentReaderCallback of a stream (@cls: struct http_stream). */
+ssize_t http_stream_read(void *cls, uint64_t pos, char *buf, size_t max);
+/* MHD_ContentReaderFreeCallback: ends the stream, frees @cls. */
+void http_stream_free(void *cls);
 
 /* --- static.c --- */
 

@@ -11,11 +11,18 @@
  * chunked bodies that pass the limit are discarded and answered 413; a
  * client that keeps sending long after that has the connection closed);
  * the last call (no more data) routes the request. A response can only be
- * queued on the first or the last call, never between. The state lives
- * until http_request_completed(), which logs one line per request and
- * frees it. Every callback sets the thread's log context to "req <id>" and
- * clears it before returning, because one thread serves all connections.
- * The request counter is the only shared state, and it is atomic.
+ * queued on the first or the last call, never between. When the handler
+ * asks to wait (a long-poll), the last call queues nothing and suspends
+ * the connection (wait.c); MHD calls the handler again with no data once
+ * it is resumed, and the same request -- the body kept in its buffer, the
+ * api_req rebuilt from the connection -- is dispatched again with
+ * `resumed` one higher, until the handler answers. A stream is queued like
+ * any response; its reader suspends by itself. The state lives until
+ * http_request_completed(), which logs one line per request (a long-poll
+ * is one request: its final status and total time) and frees it. Every
+ * callback sets the thread's log context to "req <id>" and clears it
+ * before returning, because one thread serves all connections. The request
+ * counter is the only shared state here, and it is atomic.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,6 +44,8 @@ LOG_MODULE("http");
 /* How many body bytes past max_body we read and drop to deliver the 413
  * before we give up on the client and close the connection. */
 #define HTTP_DISCARD_MAX (1024 * 1024)
+/* The header an SSE client sends when it reconnects. */
+#define HTTP_LAST_EVENT_ID "Last-Event-ID"
 
 static atomic_uint_fast64_t next_request_id = 1;
 
@@ -123,6 +132,9 @@ http_request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                  req->user[0] ? " user " : "", req->user,
                  termination_str(toe));
     log_clear_context();
+    /* The connection is not suspended (MHD completes a request only
+     * while it runs it), so the entry can go. */
+    http_wait_free(req->wait);
     buf_release(&req->body);
     xfree(req->raw_uri);
     xfree(req->method);
@@ -233,57 +245,146 @@ remote_addr(struct MHD_Connection *c, char *out, size_t size)
         str_copy(out, "?", size);
 }
 
-/* Hand a request under API_BASE to api_dispatch(). */
+/*
+ * Fill @ar from the connection and the request state, as on every
+ * dispatch of the request: the strings are borrowed from MHD and @req
+ * (@addr receives the peer address). -1 when the query has more than
+ * API_MAX_QUERY parameters; *@nquery receives their number.
+ */
+static int
+api_req_fill(const struct http_server *s, struct http_request *req,
+             struct MHD_Connection *c, struct api_req *ar, char *addr,
+             size_t addr_size, size_t *nquery)
+{
+    struct query_fill qf;
+
+    memset(ar, 0, sizeof(*ar));
+    qf.ar = ar;
+    qf.count = 0;
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_iter, &qf);
+    *nquery = qf.count;
+    if (qf.count > API_MAX_QUERY)
+        return -1;
+    remote_addr(c, addr, addr_size);
+    ar->id = req->id;
+    ar->method = method_from_str(req->method);
+    ar->method_str = req->method;
+    ar->path = req->path;
+    ar->body = req->body.data;
+    ar->body_len = req->body.len;
+    ar->content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                           MHD_HTTP_HEADER_CONTENT_TYPE);
+    ar->accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                             MHD_HTTP_HEADER_ACCEPT);
+    ar->authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                            MHD_HTTP_HEADER_AUTHORIZATION);
+    ar->csrf = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                           API_CSRF_HEADER);
+    ar->host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                           MHD_HTTP_HEADER_HOST);
+    ar->session = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
+                                              API_SESSION_COOKIE);
+    ar->last_event_id = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                    HTTP_LAST_EVENT_ID);
+    ar->remote_addr = addr;
+    ar->tls = s->tls;
+    ar->arrival_ms = req->start_ms;
+    ar->resumed = req->resumed;
+    ar->no_wait = http_waits_stopping(s->waits);
+    return 0;
+}
+
+/*
+ * Hand a request under API_BASE to api_dispatch(), on the last call and
+ * again on every call after a wait. The answer is queued, or -- a
+ * long-poll -- the connection is suspended and MHD_YES returned with
+ * nothing queued; MHD calls us again once wait.c resumes it.
+ */
 static enum MHD_Result
 answer_api(const struct http_server *s, struct http_request *req,
            struct MHD_Connection *c)
 {
-    struct query_fill qf;
     struct api_req ar;
     struct api_resp resp;
     struct MHD_Response *r;
     char addr[INET6_ADDRSTRLEN + 1];
+    char key[sizeof(resp.wait_key)];
+    bool late = false;
+    int64_t deadline;
+    uint64_t seq;
     unsigned status;
+    size_t nquery;
     int rc;
 
-    memset(&ar, 0, sizeof(ar));
-    memset(&resp, 0, sizeof(resp));
-    resp.status = MHD_HTTP_OK;
-    qf.ar = &ar;
-    qf.count = 0;
-    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_iter, &qf);
-    if (qf.count > API_MAX_QUERY) {
-        AUTOFREE char *msg = xasprintf("too many query parameters (%zu, at "
-                                       "most %d)", qf.count, API_MAX_QUERY);
-
-        return answer_error(c, req, s->tls, ERR_INVALID, msg);
+    if (req->waiting) {
+        /* Resumed: by a publish, the deadline, or the server stopping. */
+        req->waiting = false;
+        req->resumed++;
+        http_wait_woken(req->wait);
     }
-    remote_addr(c, addr, sizeof(addr));
-    ar.id = req->id;
-    ar.method = method_from_str(req->method);
-    ar.method_str = req->method;
-    ar.path = req->path;
-    ar.body = req->body.data;
-    ar.body_len = req->body.len;
-    ar.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                          MHD_HTTP_HEADER_CONTENT_TYPE);
-    ar.accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                            MHD_HTTP_HEADER_ACCEPT);
-    ar.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                           MHD_HTTP_HEADER_AUTHORIZATION);
-    ar.csrf = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                          API_CSRF_HEADER);
-    ar.host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                          MHD_HTTP_HEADER_HOST);
-    ar.session = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
-                                             API_SESSION_COOKIE);
-    ar.remote_addr = addr;
-    ar.tls = s->tls;
+    for (;;) {
+        if (api_req_fill(s, req, c, &ar, addr, sizeof(addr), &nquery) < 0) {
+            AUTOFREE char *msg = xasprintf("too many query parameters (%zu, "
+                                           "at most %d)", nquery,
+                                           API_MAX_QUERY);
 
-    err_clear();
-    rc = api_dispatch(&ar, &resp);
-    if (ar.ident.name[0])
-        str_copy(req->user, ar.ident.name, sizeof(req->user));
+            return answer_error(c, req, s->tls, ERR_INVALID, msg);
+        }
+        memset(&resp, 0, sizeof(resp));
+        resp.status = MHD_HTTP_OK;
+        /* Sampled before the handler looks at the database, so a publish
+         * during the dispatch stops the suspend below. */
+        seq = http_waits_seq(s->waits);
+        err_clear();
+        rc = api_dispatch(&ar, &resp);
+        if (ar.ident.name[0])
+            str_copy(req->user, ar.ident.name, sizeof(req->user));
+        if (rc == 0 && resp.stream) {
+            struct http_stream *st;
+
+            st = http_stream_new(s->waits, c, req->id, resp.stream);
+            resp.stream = NULL;
+            r = http_response_stream(st, &resp, &status);
+            return http_response_queue(c, req, status, r, s->tls);
+        }
+        if (rc < 0 || !resp.wait_until_ms || resp.body || resp.text)
+            break;
+
+        /* A long-poll: the handler has nothing to say yet. */
+        deadline = resp.wait_until_ms;
+        str_copy(key, resp.wait_key, sizeof(key));
+        api_resp_release(&resp);
+        if (ar.no_wait) {
+            log_errorx("handler waits although told not to (bug in api/)");
+            return answer_error(c, req, s->tls, ERR_UNAVAILABLE,
+                                "the Manager is stopping");
+        }
+        if (deadline <= time_mono_ms()) {
+            /* The deadline passed while the handler ran: once more, so it
+             * sees that and answers; a second past deadline in a row is
+             * a bug (it would spin). */
+            if (late) {
+                log_errorx("handler waits past its deadline (bug in api/)");
+                return answer_error(c, req, s->tls, ERR_INTERNAL,
+                                    "internal error");
+            }
+            late = true;
+            req->resumed++;
+            continue;
+        }
+        late = false;
+        if (!req->wait)
+            req->wait = http_wait_new(s->waits, c, req->id, false);
+        if (http_wait_suspend(req->wait, key, deadline, seq)) {
+            log_debug("waiting for '%s' until +%lld ms", key[0] ? key : "*",
+                      (long long)(deadline - time_mono_ms()));
+            req->waiting = true;
+            return MHD_YES;
+        }
+        /* A publish came during the dispatch, the deadline came since the
+         * check above, or we are stopping: dispatch again at once. */
+        req->resumed++;
+    }
     r = http_response_from_api(rc, &resp, &status);
     return http_response_queue(c, req, status, r, s->tls);
 }

@@ -6,20 +6,25 @@
  * with the status from status_table[], so a client sees the same stable
  * code whatever layer detected the problem. http_response_queue() is the
  * single exit: it adds the headers every response carries (no-store,
- * nosniff, DENY, and HSTS over TLS) so no path can forget them. The
- * functions here keep no state and run on MHD's internal thread; the only
- * failure MHD reports when building a response is out of memory, which
- * is fatal like every other OOM in ovmmd.
+ * nosniff, DENY, and HSTS over TLS) so no path can forget them, streams
+ * included. The functions here keep no state and run on MHD's internal
+ * thread; a stream's reader state lives in wait.c and belongs to its MHD
+ * response. The only failure MHD reports when building a response is out
+ * of memory, which is fatal like every other OOM in ovmmd.
  */
 #include <string.h>
 #include <strings.h>
 
 #include "api/api.h"
 #include "http/http_int.h"
+#include "util/alloc.h"
 #include "util/json.h"
 #include "util/log.h"
 
 LOG_MODULE("http");
+
+/* Most bytes a stream's read() is asked for at once. */
+#define HTTP_STREAM_BLOCK (16 * 1024)
 
 /*
  * The one table. Every code has an entry; the unit test checks that none
@@ -130,20 +135,68 @@ response_from_err(unsigned *status)
     return http_response_error(e->code, e->message, status);
 }
 
+/* Add the handler's headers of @resp to @r, and the Basic challenge a
+ * 401 needs when the handler gave none. */
+static void
+response_add_headers(struct MHD_Response *r, const struct api_resp *resp,
+                     unsigned status)
+{
+    bool has_auth_header = false;
+    size_t i;
+
+    for (i = 0; i < resp->nheaders && i < API_MAX_HEADERS; i++) {
+        if (!resp->headers[i].name || !resp->headers[i].value)
+            continue;
+        if (strcasecmp(resp->headers[i].name,
+                       MHD_HTTP_HEADER_WWW_AUTHENTICATE) == 0)
+            has_auth_header = true;
+        http_response_header(r, resp->headers[i].name,
+                             resp->headers[i].value);
+    }
+    /* Oracle VM clients expect a Basic challenge on every 401. */
+    if (status == MHD_HTTP_UNAUTHORIZED && !has_auth_header)
+        http_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                             "Basic realm=\"ovmm\"");
+}
+
+/* A stream left in @resp that will not be sent (an error, a bug in api/)
+ * is still ours to end: http/ takes every stream over. */
+static void
+response_drop_stream(struct api_resp *resp)
+{
+    struct api_stream *st = resp->stream;
+    void (*release)(void *cls);
+
+    resp->stream = NULL;
+    if (!st)
+        return;
+    release = st->free;
+    if (release)
+        release(st->cls);
+    xfree(st);
+}
+
+static bool
+status_valid(int status)
+{
+    if (status >= 100 && status <= 599)
+        return true;
+    log_errorx("handler answered with invalid status %d (bug in api/)",
+               status);
+    return false;
+}
+
 struct MHD_Response *
 http_response_from_api(int rc, struct api_resp *resp, unsigned *status)
 {
     struct MHD_Response *r;
-    bool has_auth_header = false;
-    size_t i;
 
+    response_drop_stream(resp);
     if (rc < 0) {
         r = response_from_err(status);
         goto cleanup;
     }
-    if (resp->status < 100 || resp->status > 599) {
-        log_errorx("handler answered with invalid status %d (bug in api/)",
-                   resp->status);
+    if (!status_valid(resp->status)) {
         r = http_response_error(ERR_INTERNAL, "internal error", status);
         goto cleanup;
     }
@@ -156,19 +209,41 @@ http_response_from_api(int rc, struct api_resp *resp, unsigned *status)
     else
         r = http_response_buffer("", 0, NULL);
     *status = (unsigned)resp->status;
-    for (i = 0; i < resp->nheaders && i < API_MAX_HEADERS; i++) {
-        if (!resp->headers[i].name || !resp->headers[i].value)
-            continue;
-        if (strcasecmp(resp->headers[i].name,
-                       MHD_HTTP_HEADER_WWW_AUTHENTICATE) == 0)
-            has_auth_header = true;
-        http_response_header(r, resp->headers[i].name,
-                             resp->headers[i].value);
+    response_add_headers(r, resp, *status);
+
+ cleanup:
+    api_resp_release(resp);
+    return r;
+}
+
+struct MHD_Response *
+http_response_stream(struct http_stream *st, struct api_resp *resp,
+                     unsigned *status)
+{
+    struct MHD_Response *r;
+
+    response_drop_stream(resp);
+    if (!status_valid(resp->status)) {
+        http_stream_free(st);
+        r = http_response_error(ERR_INTERNAL, "internal error", status);
+        goto cleanup;
     }
-    /* Oracle VM clients expect a Basic challenge on every 401. */
-    if (*status == MHD_HTTP_UNAUTHORIZED && !has_auth_header)
-        http_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                             "Basic realm=\"ovmm\"");
+    /* Unknown size: MHD sends it chunked (HTTP/1.1) and calls the reader
+     * whenever the socket can take more. From here the response owns @st;
+     * MHD runs http_stream_free() once, when it drops the response. */
+    r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN,
+                                          HTTP_STREAM_BLOCK,
+                                          http_stream_read, st,
+                                          http_stream_free);
+    if (!r)
+        fatalx("out of memory creating an HTTP response");
+    http_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                         resp->stream_type ? resp->stream_type
+                                           : "text/event-stream");
+    /* A reverse proxy (nginx) must pass events on as they come. */
+    http_response_header(r, "X-Accel-Buffering", "no");
+    *status = (unsigned)resp->status;
+    response_add_headers(r, resp, *status);
 
  cleanup:
     api_resp_release(resp);

@@ -4,8 +4,12 @@
  *
  * DESIGN: each daemon runs one internal polling thread (epoll when the
  * library has it, poll otherwise); DESIGN.md measured one epoll thread as
- * the right size for this work, and long-polls will suspend connections
- * (MHD_ALLOW_SUSPEND_RESUME) instead of holding the thread. The listen
+ * the right size for this work, and long-polls and streams suspend their
+ * connections (MHD_ALLOW_SUSPEND_RESUME, wait.c) instead of holding the
+ * thread; MHD_USE_ITC lets a resume from another thread wake the polling
+ * thread at once. MHD must not stop with a suspended connection, so
+ * quiesce and stop first have wait.c resume them all (long-polls answer,
+ * streams end) and stop gives them a moment to finish. The listen
  * address is parsed and resolved here and handed to MHD as a sockaddr, so
  * "host:port", "IPv4:port" and "[IPv6]:port" all work and port 0 lets the
  * kernel choose. The certificate and key are read into memory because MHD
@@ -45,6 +49,8 @@ LOG_MODULE("http");
 #define HTTP_PEM_MAX (1024 * 1024)
 /* Most options one daemon gets. */
 #define HTTP_MAX_OPTIONS 16
+/* How long stop waits for woken long-polls and streams to finish. */
+#define HTTP_STOP_DRAIN_MS 5000
 
 /* The last message libmicrohttpd logged on this thread. */
 static _Thread_local char mhd_last_msg[256];
@@ -308,8 +314,10 @@ daemon_start(struct http_server *s, const struct http_conf *conf,
 
     if (parse_listen(listen, &ss, &host, &want_port) < 0)
         return NULL;
+    /* MHD_ALLOW_SUSPEND_RESUME implies MHD_USE_ITC in 0.9.75; both are
+     * named so a resumed connection is processed at once. */
     flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-            MHD_ALLOW_SUSPEND_RESUME;
+            MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
     if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
         flags |= MHD_USE_EPOLL;
     else if (MHD_is_feature_supported(MHD_FEATURE_POLL) == MHD_YES)
@@ -416,6 +424,10 @@ http_server_start(const struct http_conf *conf)
         if (!s->key_pem)
             goto fail;
     }
+    /* Before the daemon: its first request may wait already. */
+    s->waits = http_waits_new();
+    if (!s->waits)
+        goto fail;
     s->daemon = daemon_start(s, conf, s->listen, s->tls, http_request_handle,
                              &s->port);
     if (!s->daemon)
@@ -434,8 +446,12 @@ http_server_start(const struct http_conf *conf)
     return s;
 
  fail:
-    if (s->daemon)
+    if (s->daemon) {
+        http_waits_stop(s->waits);
+        http_waits_drain(s->waits, HTTP_STOP_DRAIN_MS);
         MHD_stop_daemon(s->daemon);
+    }
+    http_waits_free(s->waits);
     server_free(s);
     return NULL;
 }
@@ -468,6 +484,9 @@ http_server_quiesce(struct http_server *s)
 {
     if (!s || s->quiesced)
         return;
+    /* Waiting long-polls answer now (no_wait) and streams end: nothing
+     * in flight goes on waiting for a publish or a deadline. */
+    http_waits_stop(s->waits);
     daemon_quiesce(s->redirect);
     daemon_quiesce(s->daemon);
     s->quiesced = true;
@@ -479,11 +498,18 @@ http_server_stop(struct http_server *s)
 {
     if (!s)
         return;
+    /* MHD_stop_daemon() must not find a suspended connection: resume the
+     * long-polls and streams (they cannot suspend again) and let them
+     * send their last bytes, for a bounded time. */
+    http_waits_stop(s->waits);
+    http_waits_drain(s->waits, HTTP_STOP_DRAIN_MS);
     /* MHD_stop_daemon() joins the polling thread, so the request being
      * handled finishes first; idle connections are closed. */
     if (s->redirect)
         MHD_stop_daemon(s->redirect);
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
+    /* After the daemon: its last responses still unlink their entries. */
+    http_waits_free(s->waits);
     server_free(s);
 }

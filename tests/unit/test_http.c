@@ -2,18 +2,28 @@
  * test_http.c - http/: the err -> status table, TLS certificate files,
  * and a real server on loopback driven by libcurl with certificate
  * verification on: static files and their guards, body limits, routing,
- * error mapping end to end, and the plain-HTTP redirector.
+ * error mapping end to end, the plain-HTTP redirector, long-polls and
+ * streams (suspend/resume), and stopping with both open.
  *
  * DESIGN: api/ is written in parallel, so this file carries its own small
  * api_dispatch(): it echoes what http/ put into struct api_req as JSON,
  * and fails with chosen codes on chosen paths, so every field and the
- * error path can be checked from the client side. The server runs on its
- * own MHD thread; the stand-in only reads its arguments, so it needs no
- * locking. One server (HTTPS plus redirector) is shared by the group.
+ * error path can be checked from the client side. /Poll/<key> is a
+ * long-poll that answers once the test "committed" <key> (poll_fire())
+ * or at its deadline, and /Stream is an SSE-like stream of the items the
+ * test produces (stream_produce()); both count what they did in atomics,
+ * because they run on MHD threads while the test thread watches. The
+ * server runs on its own single MHD thread (threads = 1), so a request
+ * that held the thread while waiting would stall every other one. Tests
+ * that need a client in flight run it on a thread (struct bg) and never
+ * assert there. One server (HTTPS plus redirector) is shared by the group;
+ * the stop tests start their own.
  */
 #include <errno.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +47,7 @@
 #include "util/err.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/notify.h"
 #include "util/str.h"
 
 #define MAX_BODY 1024
@@ -62,6 +73,184 @@ str_or_null(const char *s)
     return s ? json_object_new_string(s) : NULL;
 }
 
+/* The value of query parameter @key as a number, or @def. */
+static int64_t
+query_int(const struct api_req *req, const char *key, int64_t def)
+{
+    int64_t v;
+    size_t i;
+
+    for (i = 0; i < req->nquery; i++) {
+        if (strcmp(req->query[i].key, key) == 0 &&
+            str_to_int64(req->query[i].value, 0, INT64_MAX, key, &v) == 0)
+            return v;
+    }
+    return def;
+}
+
+/* What the long-poll stand-in did (written on MHD threads). */
+static atomic_int poll_waits;      /* dispatches that asked to wait */
+static atomic_int poll_nowait;     /* answers given because of no_wait */
+/* The "database" of the long-poll: keys committed so far. */
+static pthread_mutex_t fired_lock = PTHREAD_MUTEX_INITIALIZER;
+static char fired[8][64];          /* protected by fired_lock */
+static size_t nfired;              /* protected by fired_lock */
+
+static bool
+poll_fired(const char *key)
+{
+    bool found = false;
+    size_t i;
+
+    pthread_mutex_lock(&fired_lock);
+    for (i = 0; i < nfired; i++) {
+        if (strcmp(fired[i], key) == 0)
+            found = true;
+    }
+    pthread_mutex_unlock(&fired_lock);
+    return found;
+}
+
+/* Commit @key, then publish it, as jobs/ and events/ do. */
+static void
+poll_fire(const char *key)
+{
+    pthread_mutex_lock(&fired_lock);
+    if (nfired < 8)
+        str_copy(fired[nfired++], key, sizeof(fired[0]));
+    pthread_mutex_unlock(&fired_lock);
+    notify_publish(key);
+}
+
+/*
+ * GET /Poll/<key>?timeout=ms: answers when <key> was committed (the empty
+ * key: after any wake-up), when the deadline (arrival + timeout) passed,
+ * or when told not to wait; otherwise waits for <key> until the deadline.
+ * &past=1: the first dispatch asks to wait until a moment already gone,
+ * as a handler that was slow might; &bad=1: it always does (a bug).
+ */
+static int
+stand_in_poll(struct api_req *req, struct api_resp *resp, const char *key)
+{
+    int64_t deadline = req->arrival_ms + query_int(req, "timeout", 10000);
+    int64_t now = time_mono_ms();
+    bool fired_now = key[0] ? poll_fired(key) : req->resumed > 0;
+    json_object *o;
+
+    if (query_int(req, "bad", 0) ||
+        (query_int(req, "past", 0) && req->resumed == 0)) {
+        resp->wait_until_ms = now - 1;
+        str_copy(resp->wait_key, key, sizeof(resp->wait_key));
+        return 0;
+    }
+
+    if (!fired_now && !req->no_wait && now < deadline) {
+        resp->wait_until_ms = deadline;
+        str_copy(resp->wait_key, key, sizeof(resp->wait_key));
+        atomic_fetch_add(&poll_waits, 1);
+        return 0;
+    }
+    if (req->no_wait && !fired_now)
+        atomic_fetch_add(&poll_nowait, 1);
+    o = json_object_new_object();
+    json_object_object_add(o, "key", json_object_new_string(key));
+    json_object_object_add(o, "fired", json_object_new_boolean(fired_now));
+    json_object_object_add(o, "timedOut",
+                           json_object_new_boolean(now >= deadline));
+    json_object_object_add(o, "noWait",
+                           json_object_new_boolean(req->no_wait));
+    json_object_object_add(o, "resumed",
+                           json_object_new_int64(req->resumed));
+    json_object_object_add(o, "arrivalMs",
+                           json_object_new_int64(req->arrival_ms));
+    json_object_object_add(o, "answeredMs", json_object_new_int64(now));
+    resp->body = o;
+    return 0;
+}
+
+/* What the stream stand-in did. */
+static atomic_long stream_items;   /* produced by the test so far */
+static atomic_int stream_frees;    /* free() calls */
+static atomic_int stream_beats;    /* heartbeats written */
+
+struct test_stream {
+    long base;                     /* stream_items when it opened */
+    long n;                        /* items to send, then end */
+    long sent;
+    bool opened;                   /* the ": open" comment went out */
+};
+
+static ssize_t
+test_stream_put(char *buf, size_t max, const char *text)
+{
+    size_t n = strlen(text);
+
+    if (n > max)
+        return 0;
+    memcpy(buf, text, n);
+    return (ssize_t)n;
+}
+
+/* One item per call, so MHD has to come back for the next. */
+static ssize_t
+test_stream_read(void *cls, char *buf, size_t max, bool heartbeat)
+{
+    struct test_stream *ts = cls;
+    char line[64];
+
+    if (!ts->opened) {
+        ts->opened = true;
+        return test_stream_put(buf, max, ": open\n\n");
+    }
+    if (ts->sent >= ts->n)
+        return -1;
+    if (ts->base + ts->sent < atomic_load(&stream_items)) {
+        ts->sent++;
+        snprintf(line, sizeof(line), "data: item-%ld\n\n", ts->sent);
+        return test_stream_put(buf, max, line);
+    }
+    if (heartbeat) {
+        atomic_fetch_add(&stream_beats, 1);
+        return test_stream_put(buf, max, ": hb\n\n");
+    }
+    return 0;
+}
+
+static void
+test_stream_free(void *cls)
+{
+    atomic_fetch_add(&stream_frees, 1);
+    xfree(cls);
+}
+
+/* The test produces one more item and publishes, as a commit would. */
+static void
+stream_produce(void)
+{
+    atomic_fetch_add(&stream_items, 1);
+    notify_publish("event:1");
+}
+
+/* GET /Stream?n=items&hb=ms: ": open", then one "data: item-<i>" per
+ * produced item until n, then the end; ": hb" when idle for hb ms. The
+ * api_stream is a separate allocation, as api_event.c makes it. */
+static int
+stand_in_stream(struct api_req *req, struct api_resp *resp)
+{
+    struct test_stream *ts = xcalloc(1, sizeof(*ts));
+    struct api_stream *st = xcalloc(1, sizeof(*st));
+
+    ts->base = atomic_load(&stream_items);
+    ts->n = query_int(req, "n", 3);
+    st->read = test_stream_read;
+    st->free = test_stream_free;
+    st->cls = ts;
+    st->heartbeat_ms = query_int(req, "hb", 60000);
+    resp->stream = st;
+    resp->stream_type = "text/event-stream";
+    return 0;
+}
+
 int
 api_dispatch(struct api_req *req, struct api_resp *resp)
 {
@@ -84,6 +273,10 @@ api_dispatch(struct api_req *req, struct api_resp *resp)
         err_set(ERR_DB, "database is locked");
         return -1;
     }
+    if (strstr(req->path, "/Poll/"))
+        return stand_in_poll(req, resp, strstr(req->path, "/Poll/") + 6);
+    if (path_ends(req->path, "/Stream"))
+        return stand_in_stream(req, resp);
     if (path_ends(req->path, "/text")) {
         resp->text = xstrdup("plain words");
         resp->content_type = "text/plain";
@@ -109,6 +302,11 @@ api_dispatch(struct api_req *req, struct api_resp *resp)
     json_object_object_add(o, "remote", str_or_null(req->remote_addr));
     json_object_object_add(o, "tls", json_object_new_boolean(req->tls));
     json_object_object_add(o, "id", json_object_new_int64((int64_t)req->id));
+    json_object_object_add(o, "lastEventId", str_or_null(req->last_event_id));
+    json_object_object_add(o, "arrivalMs",
+                           json_object_new_int64(req->arrival_ms));
+    json_object_object_add(o, "resumed", json_object_new_int64(req->resumed));
+    json_object_object_add(o, "noWait", json_object_new_boolean(req->no_wait));
     q = json_object_new_object();
     for (i = 0; i < req->nquery; i++)
         json_object_object_add(q, req->query[i].key,
@@ -394,6 +592,8 @@ server_setup(void **state)
     conf.timeout_s = 10;
     conf.max_conns = 64;
     conf.max_conns_per_ip = 16;
+    /* One thread: a wait that held it would stall every other request. */
+    conf.threads = 1;
     conf.web_root = fx.web;
     fx.srv = http_server_start(&conf);
     if (!fx.srv) {
@@ -596,9 +796,10 @@ result_free(struct result *r)
 /* The value of response header @name (case-insensitive), copied into
  * @out; NULL when absent. */
 static const char *
-header(const struct result *r, const char *name, char *out, size_t size)
+header_in(const struct buf *headers, const char *name, char *out,
+          size_t size)
 {
-    const char *p = r->headers.data;
+    const char *p = headers->data;
     size_t n = strlen(name);
 
     while (p && *p) {
@@ -622,6 +823,12 @@ header(const struct result *r, const char *name, char *out, size_t size)
         p = eol + 2;
     }
     return NULL;
+}
+
+static const char *
+header(const struct result *r, const char *name, char *out, size_t size)
+{
+    return header_in(&r->headers, name, out, size);
 }
 
 static const char *
@@ -1194,6 +1401,554 @@ test_plain_ipv6(void **state)
     assert_int_equal(http_server_port(NULL, false), 0);
 }
 
+/* ---- long-polls and streams ---- */
+
+/* A request in flight on its own thread; the test thread watches it. */
+struct bg {
+    pthread_t thread;
+    char *url;
+    const char *headers[4];
+    const char *abort_on;      /* hang up once the body contains this */
+    long timeout_s;            /* curl's limit */
+    pthread_mutex_t lock;
+    struct buf body;           /* protected by lock */
+    struct buf hdrs;           /* written by the thread before done */
+    long status;               /* written by the thread before done */
+    CURLcode rc;               /* written by the thread before done */
+    atomic_bool done;
+    int64_t done_ms;           /* when curl returned */
+};
+
+static size_t
+bg_on_body(char *ptr, size_t size, size_t n, void *cls)
+{
+    struct bg *b = cls;
+    bool stop;
+
+    pthread_mutex_lock(&b->lock);
+    if (buf_append(&b->body, ptr, size * n) < 0) {
+        pthread_mutex_unlock(&b->lock);
+        return 0;
+    }
+    stop = b->abort_on && strstr(b->body.data, b->abort_on);
+    pthread_mutex_unlock(&b->lock);
+    return stop ? 0 : size * n;
+}
+
+static size_t
+bg_on_header(char *ptr, size_t size, size_t n, void *cls)
+{
+    struct bg *b = cls;
+
+    if (buf_append(&b->hdrs, ptr, size * n) < 0)
+        return 0;
+    return size * n;
+}
+
+/* The thread: no cmocka assertions here, they would jump across threads. */
+static void *
+bg_main(void *cls)
+{
+    struct bg *b = cls;
+    CURL *h = curl_easy_init();
+    struct curl_slist *hdrs = NULL, *res = NULL;
+    size_t i;
+
+    res = curl_slist_append(res, fx.resolve);
+    curl_easy_setopt(h, CURLOPT_URL, b->url);
+    curl_easy_setopt(h, CURLOPT_RESOLVE, res);
+    curl_easy_setopt(h, CURLOPT_CAINFO, fx.cert);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, b->timeout_s);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, bg_on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, bg_on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, b);
+    for (i = 0; i < 4 && b->headers[i]; i++)
+        hdrs = curl_slist_append(hdrs, b->headers[i]);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    b->rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &b->status);
+    curl_slist_free_all(hdrs);
+    curl_slist_free_all(res);
+    curl_easy_cleanup(h);
+    b->done_ms = time_mono_ms();
+    atomic_store(&b->done, true);
+    return NULL;
+}
+
+/* Start GET @url (owned by @b from here) on a thread. */
+static void
+bg_start(struct bg *b, char *url, const char *abort_on)
+{
+    memset(b, 0, sizeof(*b));
+    b->url = url;
+    b->abort_on = abort_on;
+    b->timeout_s = 30;
+    pthread_mutex_init(&b->lock, NULL);
+    buf_init(&b->body, 1 << 20);
+    buf_init(&b->hdrs, 1 << 16);
+    atomic_init(&b->done, false);
+    assert_int_equal(pthread_create(&b->thread, NULL, bg_main, b), 0);
+}
+
+/* Wait for the thread; the body is then parsed as JSON when it is. */
+static json_object *
+bg_join(struct bg *b)
+{
+    assert_int_equal(pthread_join(b->thread, NULL), 0);
+    if (b->rc != CURLE_OK)
+        fprintf(stderr, "# curl %s: %s\n", b->url, curl_easy_strerror(b->rc));
+    if (b->body.len && b->body.data[0] == '{')
+        return json_parse(b->body.data, b->body.len);
+    return NULL;
+}
+
+static void
+bg_free(struct bg *b)
+{
+    buf_release(&b->body);
+    buf_release(&b->hdrs);
+    pthread_mutex_destroy(&b->lock);
+    xfree(b->url);
+}
+
+static bool
+bg_has(struct bg *b, const char *needle)
+{
+    bool found;
+
+    pthread_mutex_lock(&b->lock);
+    found = b->body.data && strstr(b->body.data, needle);
+    pthread_mutex_unlock(&b->lock);
+    return found;
+}
+
+/* Poll @cond(@cls) every 10 ms for at most 10 s: never a tight bound. */
+static bool
+eventually(bool (*cond)(void *), void *cls)
+{
+    int64_t end = time_mono_ms() + 10000;
+
+    while (!cond(cls)) {
+        if (time_mono_ms() > end)
+            return false;
+        usleep(10 * 1000);
+    }
+    return true;
+}
+
+struct count_at_least {
+    atomic_int *counter;
+    int want;
+};
+
+static bool
+cond_count(void *cls)
+{
+    struct count_at_least *c = cls;
+
+    return atomic_load(c->counter) >= c->want;
+}
+
+struct body_has {
+    struct bg *b;
+    const char *needle;
+};
+
+static bool
+cond_body(void *cls)
+{
+    struct body_has *c = cls;
+
+    return bg_has(c->b, c->needle);
+}
+
+static bool
+cond_done(void *cls)
+{
+    struct bg *b = cls;
+
+    return atomic_load(&b->done);
+}
+
+/* Wait until the long-poll stand-in has asked to wait @n times in all. */
+static void
+wait_for_waits(int n)
+{
+    struct count_at_least c = { &poll_waits, n };
+
+    assert_true(eventually(cond_count, &c));
+}
+
+static void
+wait_for_body(struct bg *b, const char *needle)
+{
+    struct body_has c = { b, needle };
+
+    if (!eventually(cond_body, &c))
+        fprintf(stderr, "# no '%s' in '%s'\n", needle,
+                b->body.data ? b->body.data : "");
+    assert_true(bg_has(b, needle));
+}
+
+static void
+wait_for_frees(int n)
+{
+    struct count_at_least c = { &stream_frees, n };
+
+    assert_true(eventually(cond_count, &c));
+}
+
+static int64_t
+get_int(json_object *o, const char *key)
+{
+    int64_t v = -1;
+
+    assert_non_null(o);
+    assert_int_equal(json_get_int64(o, key, &v), 0);
+    return v;
+}
+
+static bool
+get_bool(json_object *o, const char *key)
+{
+    bool v = false;
+
+    assert_non_null(o);
+    assert_int_equal(json_get_bool(o, key, &v), 0);
+    return v;
+}
+
+static void
+test_api_req_fields(void **state)
+{
+    struct req_opts o;
+    struct result r;
+    int64_t before, after, arrival;
+    bool b;
+    char *url = url_for(API_BASE "/Vm");
+
+    (void)state;
+    memset(&o, 0, sizeof(o));
+    o.headers[0] = "Last-Event-ID: 42";
+    before = time_mono_ms();
+    do_request(url, &o, &r);
+    after = time_mono_ms();
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_str(&r, "lastEventId"), "42");
+    arrival = get_int(r.json, "arrivalMs");
+    assert_true(arrival >= before && arrival <= after);
+    assert_int_equal(get_int(r.json, "resumed"), 0);
+    assert_int_equal(json_get_bool(r.json, "noWait", &b), 0);
+    assert_false(b);
+    result_free(&r);
+
+    /* Absent, it is NULL. */
+    do_request(url, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(json_object_object_get_ex(r.json, "lastEventId", NULL));
+    assert_null(json_object_object_get(r.json, "lastEventId"));
+    result_free(&r);
+    xfree(url);
+}
+
+static void
+test_poll_publish(void **state)
+{
+    struct bg b;
+    json_object *o;
+    int64_t published;
+    int waits = atomic_load(&poll_waits);
+
+    (void)state;
+    bg_start(&b, url_for(API_BASE "/Poll/job:7?timeout=10000"), NULL);
+    wait_for_waits(waits + 1);
+    /* Another key wakes nothing: the request stays open. */
+    notify_publish("job:8");
+    usleep(200 * 1000);
+    assert_false(atomic_load(&b.done));
+    published = time_mono_ms();
+    poll_fire("job:7");
+    o = bg_join(&b);
+    assert_int_equal(b.rc, CURLE_OK);
+    assert_int_equal(b.status, 200);
+    assert_true(get_bool(o, "fired"));
+    assert_false(get_bool(o, "timedOut"));
+    assert_false(get_bool(o, "noWait"));
+    assert_true(get_int(o, "resumed") >= 1);
+    /* Answered after the publish, from a request that arrived before it
+     * (arrival_ms is the first arrival, not the re-dispatch), well before
+     * the 10 s deadline. */
+    assert_true(get_int(o, "answeredMs") >= published);
+    assert_true(get_int(o, "arrivalMs") <= published);
+    assert_true(b.done_ms < get_int(o, "arrivalMs") + 10000);
+    json_object_put(o);
+    bg_free(&b);
+
+    /* An empty wait key: any publish wakes it. */
+    waits = atomic_load(&poll_waits);
+    bg_start(&b, url_for(API_BASE "/Poll/?timeout=10000"), NULL);
+    wait_for_waits(waits + 1);
+    notify_publish("anything:1");
+    o = bg_join(&b);
+    assert_int_equal(b.status, 200);
+    assert_true(get_bool(o, "fired"));
+    assert_false(get_bool(o, "timedOut"));
+    assert_true(get_int(o, "resumed") >= 1);
+    json_object_put(o);
+    bg_free(&b);
+
+    /* "*" wakes every key. */
+    waits = atomic_load(&poll_waits);
+    bg_start(&b, url_for(API_BASE "/Poll/job:9?timeout=10000"), NULL);
+    wait_for_waits(waits + 1);
+    poll_fire("job:9-other");
+    pthread_mutex_lock(&fired_lock);
+    str_copy(fired[nfired++], "job:9", sizeof(fired[0]));
+    pthread_mutex_unlock(&fired_lock);
+    notify_publish("*");
+    o = bg_join(&b);
+    assert_int_equal(b.status, 200);
+    assert_true(get_bool(o, "fired"));
+    json_object_put(o);
+    bg_free(&b);
+}
+
+static void
+test_poll_deadline(void **state)
+{
+    struct bg b;
+    json_object *o;
+    int64_t arrival;
+
+    (void)state;
+    bg_start(&b, url_for(API_BASE "/Poll/never?timeout=700"), NULL);
+    o = bg_join(&b);
+    assert_int_equal(b.rc, CURLE_OK);
+    assert_int_equal(b.status, 200);
+    assert_false(get_bool(o, "fired"));
+    assert_true(get_bool(o, "timedOut"));
+    assert_true(get_int(o, "resumed") >= 1);
+    arrival = get_int(o, "arrivalMs");
+    /* At the deadline, not before it, and not at curl's 30 s limit. */
+    assert_true(get_int(o, "answeredMs") >= arrival + 700);
+    assert_true(b.done_ms < arrival + 10000);
+    json_object_put(o);
+    bg_free(&b);
+
+    /* A deadline gone by the time http/ looks is dispatched again at once;
+     * the future deadline the handler gives then is kept. */
+    bg_start(&b, url_for(API_BASE "/Poll/never?timeout=500&past=1"), NULL);
+    o = bg_join(&b);
+    assert_int_equal(b.status, 200);
+    assert_true(get_bool(o, "timedOut"));
+    assert_true(get_int(o, "resumed") >= 2);
+    assert_true(get_int(o, "answeredMs") >= get_int(o, "arrivalMs") + 500);
+    json_object_put(o);
+    bg_free(&b);
+
+    /* A handler that keeps waiting past its deadline gets a 500, not a
+     * spinning thread. */
+    check_get(API_BASE "/Poll/never?bad=1", false, 500, "INTERNAL_ERROR");
+}
+
+static void
+test_poll_frees_thread(void **state)
+{
+    struct bg b;
+    struct result r;
+    json_object *o;
+    char *url = url_for(API_BASE "/Vm");
+    int waits = atomic_load(&poll_waits);
+
+    (void)state;
+    bg_start(&b, url_for(API_BASE "/Poll/job:one?timeout=10000"), NULL);
+    wait_for_waits(waits + 1);
+    /* The server's only thread is free while the long-poll waits. */
+    do_request(url, NULL, &r);
+    assert_int_equal(r.rc, CURLE_OK);
+    assert_int_equal(r.status, 200);
+    assert_false(atomic_load(&b.done));
+    result_free(&r);
+    check_get("/ovm/console/", false, 200, NULL);
+    assert_false(atomic_load(&b.done));
+    poll_fire("job:one");
+    o = bg_join(&b);
+    assert_int_equal(b.status, 200);
+    assert_true(get_bool(o, "fired"));
+    json_object_put(o);
+    bg_free(&b);
+    xfree(url);
+}
+
+/* The "data:" lines of @body, in order, as "item-1,item-2,...". */
+static void
+stream_items_of(const char *body, char *out, size_t size)
+{
+    const char *p = body;
+    size_t len = 0;
+
+    out[0] = '\0';
+    while (p && (p = strstr(p, "data: ")) != NULL) {
+        const char *eol = strchr(p, '\n');
+        int n = eol ? (int)(eol - p - 6) : (int)strlen(p + 6);
+
+        len += (size_t)snprintf(out + len, size - len, "%s%.*s",
+                                len ? "," : "", n, p + 6);
+        if (len >= size)
+            break;
+        p += 6;
+    }
+}
+
+static void
+test_stream(void **state)
+{
+    struct bg b;
+    char v[256], items[256];
+    int frees = atomic_load(&stream_frees);
+    int beats = atomic_load(&stream_beats);
+
+    (void)state;
+    bg_start(&b, url_for(API_BASE "/Stream?n=3&hb=300"), NULL);
+    wait_for_body(&b, ": open\n\n");
+    /* An idle stream holds no thread either. */
+    check_get(API_BASE "/Vm", false, 200, NULL);
+    assert_false(atomic_load(&b.done));
+    stream_produce();
+    wait_for_body(&b, "data: item-1\n\n");
+    /* Idle: a heartbeat comment comes after hb ms without data. */
+    wait_for_body(&b, ": hb\n\n");
+    assert_true(atomic_load(&stream_beats) > beats);
+    assert_false(bg_has(&b, "item-2"));
+    stream_produce();
+    stream_produce();
+    /* A fourth item is past n: the stream has ended by then. */
+    stream_produce();
+    assert_null(bg_join(&b));
+    assert_int_equal(b.rc, CURLE_OK);
+    assert_int_equal(b.status, 200);
+    stream_items_of(b.body.data, items, sizeof(items));
+    assert_string_equal(items, "item-1,item-2,item-3");
+    assert_non_null(header_in(&b.hdrs, "Content-Type", v, sizeof(v)));
+    assert_string_equal(v, "text/event-stream");
+    assert_non_null(header_in(&b.hdrs, "Cache-Control", v, sizeof(v)));
+    assert_string_equal(v, "no-store");
+    assert_non_null(header_in(&b.hdrs, "X-Accel-Buffering", v, sizeof(v)));
+    assert_string_equal(v, "no");
+    assert_non_null(header_in(&b.hdrs, "Transfer-Encoding", v, sizeof(v)));
+    assert_string_equal(v, "chunked");
+    assert_non_null(header_in(&b.hdrs, "Strict-Transport-Security", v,
+                              sizeof(v)));
+    /* free() ran once, and only once. */
+    wait_for_frees(frees + 1);
+    usleep(100 * 1000);
+    assert_int_equal(atomic_load(&stream_frees), frees + 1);
+    bg_free(&b);
+}
+
+static void
+test_stream_hang_up(void **state)
+{
+    struct bg b;
+    int frees = atomic_load(&stream_frees);
+
+    (void)state;
+    /* The client hangs up after the first item; the stream is idle then
+     * (suspended, where MHD does not see a disconnect), so it is the
+     * heartbeat write that notices and ends the request. */
+    bg_start(&b, url_for(API_BASE "/Stream?n=100&hb=200"), "item-1");
+    wait_for_body(&b, ": open\n\n");
+    stream_produce();
+    assert_null(bg_join(&b));
+    assert_int_equal(b.rc, CURLE_WRITE_ERROR);
+    wait_for_frees(frees + 1);
+    usleep(300 * 1000);
+    assert_int_equal(atomic_load(&stream_frees), frees + 1);
+    bg_free(&b);
+    /* The server goes on. */
+    check_get(API_BASE "/Vm", false, 200, NULL);
+}
+
+/* A plain-HTTP server of one thread for the stop tests; *@port. */
+static struct http_server *
+stop_server_start(uint16_t *port)
+{
+    struct http_conf conf;
+    struct http_server *s;
+
+    memset(&conf, 0, sizeof(conf));
+    conf.listen = "127.0.0.1:0";
+    conf.max_body = MAX_BODY;
+    conf.timeout_s = 10;
+    conf.threads = 1;
+    s = http_server_start(&conf);
+    assert_non_null(s);
+    *port = http_server_port(s, false);
+    return s;
+}
+
+static void
+test_stop_wakes(void **state)
+{
+    struct http_server *s;
+    struct bg poll, stream;
+    json_object *o;
+    char items[64];
+    uint16_t port;
+    int64_t t0, took;
+    int waits = atomic_load(&poll_waits);
+    int nowait = atomic_load(&poll_nowait);
+    int frees = atomic_load(&stream_frees);
+
+    (void)state;
+    s = stop_server_start(&port);
+    /* A long-poll and a stream, both suspended, deadlines far away. */
+    bg_start(&poll, xasprintf("http://127.0.0.1:%u" API_BASE
+                              "/Poll/job:stop?timeout=60000", port), NULL);
+    bg_start(&stream, xasprintf("http://127.0.0.1:%u" API_BASE
+                                "/Stream?n=5&hb=60000", port), NULL);
+    wait_for_waits(waits + 1);
+    wait_for_body(&stream, ": open\n\n");
+    t0 = time_mono_ms();
+    http_server_stop(s);
+    took = time_mono_ms() - t0;
+    /* Promptly: far from the 60 s deadline and heartbeat. */
+    assert_true(took < 20000);
+    o = bg_join(&poll);
+    assert_int_equal(poll.rc, CURLE_OK);
+    assert_int_equal(poll.status, 200);
+    assert_true(get_bool(o, "noWait"));
+    assert_false(get_bool(o, "fired"));
+    assert_true(atomic_load(&poll_nowait) > nowait);
+    json_object_put(o);
+    /* The stream ended cleanly (the last chunk arrived), with no item. */
+    assert_null(bg_join(&stream));
+    assert_int_equal(stream.rc, CURLE_OK);
+    assert_int_equal(stream.status, 200);
+    stream_items_of(stream.body.data, items, sizeof(items));
+    assert_string_equal(items, "");
+    assert_int_equal(atomic_load(&stream_frees), frees + 1);
+    bg_free(&poll);
+    bg_free(&stream);
+
+    /* Quiesce alone already answers a waiting long-poll. */
+    waits = atomic_load(&poll_waits);
+    s = stop_server_start(&port);
+    bg_start(&poll, xasprintf("http://127.0.0.1:%u" API_BASE
+                              "/Poll/job:quiesce?timeout=60000", port), NULL);
+    wait_for_waits(waits + 1);
+    http_server_quiesce(s);
+    assert_true(eventually(cond_done, &poll));
+    o = bg_join(&poll);
+    assert_int_equal(poll.status, 200);
+    assert_true(get_bool(o, "noWait"));
+    json_object_put(o);
+    bg_free(&poll);
+    http_server_stop(s);
+}
+
 int
 main(void)
 {
@@ -1214,6 +1969,13 @@ main(void)
         cmocka_unit_test(test_body_limit),
         cmocka_unit_test(test_redirector),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_api_req_fields),
+        cmocka_unit_test(test_poll_publish),
+        cmocka_unit_test(test_poll_deadline),
+        cmocka_unit_test(test_poll_frees_thread),
+        cmocka_unit_test(test_stream),
+        cmocka_unit_test(test_stream_hang_up),
+        cmocka_unit_test(test_stop_wakes),
         cmocka_unit_test(test_listen_errors),
         cmocka_unit_test(test_plain_ipv6),
     };
