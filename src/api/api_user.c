@@ -3,15 +3,24 @@
  *
  * DESIGN: users are objects of the extension type User, so listing and
  * reading them is the generic code in api_object.c; this file holds the
- * changes. These are synchronous small database writes for now; they
- * become jobs together with every other change when the job engine
- * lands. An administrator cannot lock or delete their own account, so
+ * changes. Every change is a job (src/jobs/op_user.c): the handler does
+ * everything that can be refused at once -- the body, the name, the role,
+ * the password's strength, an existing name (409), an unknown user
+ * (404), who may change whose password -- then hashes the password here,
+ * on the HTTP thread (Argon2id; the plain password never reaches the job
+ * tables), submits a one-operation job that holds the user exclusively,
+ * and answers with the Job (api_reply_job()). The operation looks again
+ * when it runs, so whatever changed in between makes the job fail
+ * cleanly. An administrator cannot lock or delete their own account, so
  * the last way in is never closed from the inside.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "api/api_int.h"
 #include "db/db.h"
+#include "jobs/jobs.h"
 #include "util/alloc.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -55,16 +64,47 @@ target_user(struct api_req *req)
     return db_object_get(api_conf()->db, model_type_find("User"), id);
 }
 
+/*
+ * Submit the one-operation job @job_name running @op with @args (borrowed)
+ * on the user @name, declared exclusive under the lock id @lock_id (the
+ * user's id, or "user:<name>" for one not created yet), and answer with
+ * the Job. @user_id is the job's resultId up front, NULL when not known
+ * before the job runs. 0 or -1.
+ */
 static int
-reply_user(struct api_req *req, struct api_resp *resp, const char *id)
+submit_user_job(struct api_req *req, struct api_resp *resp,
+                const char *job_name, const char *lock_id,
+                const char *user_id, const char *name, const char *op,
+                json_object *args)
 {
-    AUTOPTR(model_obj) struct model_obj *o =
-        db_object_get(api_conf()->db, model_type_find("User"), id);
+    struct job_object_req obj = { 0 };
+    struct job_op_req jop = { 0 };
+    struct job_req jr = { 0 };
+    int64_t job_id = 0;
 
-    if (!o)
+    obj.id = lock_id;
+    obj.type = "User";
+    obj.name = name;
+    obj.exclusive = true;
+    jop.op = op;
+    jop.description = job_name;
+    jop.args = args;
+    jr.name = job_name;
+    jr.user = req->ident.name;
+    jr.objects = &obj;
+    jr.nobjects = 1;
+    jr.ops = &jop;
+    jr.nops = 1;
+    if (user_id) {
+        jr.result_type = "User";
+        jr.result_id = user_id;
+        jr.result_name = name;
+    }
+    if (jobs_submit(&jr, &job_id) < 0)
         return -1;
-    api_reply(resp, model_obj_to_json(o, req->base_uri));
-    return 0;
+    log_info("request %" PRIu64 ": '%s' by '%s' is job %" PRId64, req->id,
+             job_name, req->ident.name, job_id);
+    return api_reply_job(req, resp, job_id);
 }
 
 /* POST /User {"name", "password", "role", "description"} */
@@ -72,9 +112,11 @@ int
 api_user_create(struct api_req *req, struct api_resp *resp)
 {
     AUTOPTR(json_object) json_object *body = api_body_object(req);
+    AUTOPTR(json_object) json_object *args = NULL;
+    AUTOPTR(db_user) struct db_user *old = NULL;
     const char *name = NULL, *pw = NULL, *role_s = "read-only", *desc = NULL;
     char *AUTOFREE hash = NULL;
-    char *AUTOFREE id = NULL;
+    char job_name[128], lock_id[128];
     enum auth_role role;
 
     if (!body)
@@ -95,15 +137,36 @@ api_user_create(struct api_req *req, struct api_resp *resp)
     if (user_name_check(name) < 0 || auth_role_parse(role_s, &role) < 0 ||
         auth_password_check(pw) < 0)
         return -1;
+    /* A taken name is 409 now; one taken while the job waits fails it. */
+    old = db_user_get_by_name(api_conf()->db, name);
+    if (old) {
+        err_set(ERR_EXISTS, "user '%s' already exists", name);
+        return -1;
+    }
+    if (err_code() != ERR_NOT_FOUND)
+        return -1;
+    err_clear();
     hash = auth_password_hash(pw);
     if (!hash)
         return -1;
-    if (db_user_create(api_conf()->db, name, auth_role_str(role), hash, desc,
-                       &id) < 0)
-        return -1;
-    log_info("user '%s' created with role %s by '%s'", name,
-             auth_role_str(role), req->ident.name);
-    return reply_user(req, resp, id);
+    /*
+     * The hash goes into job_ops.args: as sensitive as the users table
+     * and in the same database file (see src/jobs/op_user.c).
+     */
+    args = json_object_new_object();
+    json_object_object_add(args, "name", json_object_new_string(name));
+    json_object_object_add(args, "role",
+                           json_object_new_string(auth_role_str(role)));
+    json_object_object_add(args, "passwordHash",
+                           json_object_new_string(hash));
+    json_object_object_add(args, "description",
+                           json_object_new_string(desc ? desc : ""));
+    snprintf(job_name, sizeof(job_name), "Create User: %s", name);
+    /* Two creations of one name take the same lock, so they run one
+     * after the other and the second fails with ERR_EXISTS. */
+    snprintf(lock_id, sizeof(lock_id), "user:%s", name);
+    return submit_user_job(req, resp, job_name, lock_id, NULL, name,
+                           "user.create", args);
 }
 
 /* PUT /User/{id}/password {"currentPassword", "newPassword"} */
@@ -111,10 +174,12 @@ int
 api_user_password(struct api_req *req, struct api_resp *resp)
 {
     AUTOPTR(json_object) json_object *body = api_body_object(req);
+    AUTOPTR(json_object) json_object *args = NULL;
     AUTOPTR(model_obj) struct model_obj *target = NULL;
     AUTOPTR(db_user) struct db_user *u = NULL;
     const char *cur = NULL, *pw = NULL;
     char *AUTOFREE hash = NULL;
+    char job_name[128];
     bool self;
 
     if (!body)
@@ -154,18 +219,23 @@ api_user_password(struct api_req *req, struct api_resp *resp)
     hash = auth_password_hash(pw);
     if (!hash)
         return -1;
-    if (db_user_set_password(api_conf()->db, u->name, hash) < 0 ||
-        db_session_delete_user(api_conf()->db, u->id) < 0)
-        return -1;
-    log_info("password of user '%s' changed by '%s'", u->name,
-             req->ident.name);
-    return reply_user(req, resp, target->id);
+    /* The job also ends the user's sessions, in the same transaction. */
+    args = json_object_new_object();
+    json_object_object_add(args, "name", json_object_new_string(u->name));
+    json_object_object_add(args, "passwordHash",
+                           json_object_new_string(hash));
+    snprintf(job_name, sizeof(job_name), "Change Password of User: %s",
+             u->name);
+    return submit_user_job(req, resp, job_name, target->id, target->id,
+                           u->name, "user.password", args);
 }
 
 static int
 set_disabled(struct api_req *req, struct api_resp *resp, bool disabled)
 {
     AUTOPTR(model_obj) struct model_obj *target = target_user(req);
+    AUTOPTR(json_object) json_object *args = NULL;
+    char job_name[128];
 
     if (!target)
         return -1;
@@ -173,13 +243,16 @@ set_disabled(struct api_req *req, struct api_resp *resp, bool disabled)
         err_set(ERR_STATE, "you cannot lock your own account");
         return -1;
     }
-    if (db_user_set_disabled(api_conf()->db, target->name, disabled) < 0)
-        return -1;
-    if (disabled && db_session_delete_user(api_conf()->db, target->id) < 0)
-        return -1;
-    log_info("user '%s' %s by '%s'", target->name,
-             disabled ? "locked" : "unlocked", req->ident.name);
-    return reply_user(req, resp, target->id);
+    /* Locking also ends the user's sessions, in the job's transaction. */
+    args = json_object_new_object();
+    json_object_object_add(args, "name",
+                           json_object_new_string(target->name));
+    json_object_object_add(args, "disabled",
+                           json_object_new_boolean(disabled));
+    snprintf(job_name, sizeof(job_name), "%s User: %s",
+             disabled ? "Lock" : "Unlock", target->name);
+    return submit_user_job(req, resp, job_name, target->id, target->id,
+                           target->name, "user.disabled", args);
 }
 
 /* PUT /User/{id}/lock */
@@ -201,6 +274,8 @@ int
 api_user_delete(struct api_req *req, struct api_resp *resp)
 {
     AUTOPTR(model_obj) struct model_obj *target = target_user(req);
+    AUTOPTR(json_object) json_object *args = NULL;
+    char job_name[128];
 
     if (!target)
         return -1;
@@ -208,9 +283,10 @@ api_user_delete(struct api_req *req, struct api_resp *resp)
         err_set(ERR_STATE, "you cannot delete your own account");
         return -1;
     }
-    if (db_user_delete(api_conf()->db, target->name) < 0)
-        return -1;
-    log_info("user '%s' deleted by '%s'", target->name, req->ident.name);
-    api_reply(resp, json_object_new_object());
-    return 0;
+    args = json_object_new_object();
+    json_object_object_add(args, "name",
+                           json_object_new_string(target->name));
+    snprintf(job_name, sizeof(job_name), "Delete User: %s", target->name);
+    return submit_user_job(req, resp, job_name, target->id, target->id,
+                           target->name, "user.delete", args);
 }

@@ -211,18 +211,20 @@ api_body_object(const struct api_req *req)
 }
 
 /*
- * Find the route for @req. Among the patterns matching the path, the one
- * with the most specific shape wins: literal segments beat parameters,
- * comparing left to right. Within that shape the method picks the route;
- * a shape without the method is 405.
+ * Find the route for @req. Among the routes with the request's method
+ * whose pattern matches the path, the most specific shape wins: literal
+ * segments beat parameters, comparing left to right (so PUT /Manager/{id}
+ * does not hide GET /{type}/{id}). When the path matches only routes of
+ * other methods, the answer is 405 naming them.
  */
 static const struct api_route *
 route_find(struct api_req *req, const char *const segs[], int n)
 {
-    const struct api_route *best = NULL, *method_hit = NULL;
+    const struct api_route *hit = NULL;
     const char *psegs[API_MAX_SEGMENTS];
     char allow[64] = "";
-    unsigned best_score = 0;
+    unsigned hit_score = 0, seen = 0;
+    bool any = false;
     size_t i;
     int pn, k;
 
@@ -245,38 +247,35 @@ route_find(struct api_req *req, const char *const segs[], int n)
         }
         if (!match)
             continue;
-        /* Shape scores are unique per shape, so '>' picks a new shape. */
-        if (!best || score > best_score) {
-            best = r;
-            best_score = score;
-            method_hit = NULL;
-            allow[0] = '\0';
-        } else if (score < best_score) {
-            continue;
+        any = true;
+        if (!(seen & (1u << r->method))) {
+            seen |= 1u << r->method;
+            if (allow[0])
+                strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
+            strncat(allow, method_names[r->method],
+                    sizeof(allow) - strlen(allow) - 1);
         }
-        if (allow[0])
-            strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
-        strncat(allow, method_names[r->method], sizeof(allow) - strlen(allow) - 1);
-        if (r->method == req->method && !method_hit) {
-            method_hit = r;
-            /* The chosen route's parameters point into the caller's copy. */
-            req->nparams = 0;
-            for (k = 0; k < n; k++) {
-                if (psegs[k][0] == '{' && req->nparams < API_MAX_PARAMS)
-                    req->params[req->nparams++] = segs[k];
-            }
+        if (r->method != req->method || (hit && score <= hit_score))
+            continue;
+        hit = r;
+        hit_score = score;
+        /* The chosen route's parameters point into the caller's copy. */
+        req->nparams = 0;
+        for (k = 0; k < n; k++) {
+            if (psegs[k][0] == '{' && req->nparams < API_MAX_PARAMS)
+                req->params[req->nparams++] = segs[k];
         }
     }
-    if (!best) {
+    if (!any) {
         err_set(ERR_NOT_FOUND, "no such resource '%s'", req->path);
         return NULL;
     }
-    if (!method_hit) {
+    if (!hit) {
         err_set(ERR_METHOD, "method %s is not allowed on '%s' (allowed: %s)",
                 req->method_str ? req->method_str : "?", req->path, allow);
         return NULL;
     }
-    return method_hit;
+    return hit;
 }
 
 /* Does the Accept header allow a JSON answer? Absent means yes. */

@@ -116,10 +116,11 @@ int db_user_create(struct db *db, const char *name, const char *role,
 struct db_user *db_user_get_by_name(struct db *db, const char *name);
 /* Number of users. */
 int db_user_count(struct db *db, int64_t *out);
-/* Replace the password hash; clears failures and lock-out. ERR_NOT_FOUND. */
+/* Replace the password hash; clears failures and lock-out and ends the
+ * user's sessions, in one transaction. ERR_NOT_FOUND. */
 int db_user_set_password(struct db *db, const char *name, const char *hash);
-/* Set the administrator lock; unlocking also clears failures and
- * lock-out. ERR_NOT_FOUND. */
+/* Set the administrator lock; locking ends the user's sessions, unlocking
+ * clears failures and lock-out. ERR_NOT_FOUND. */
 int db_user_set_disabled(struct db *db, const char *name, bool disabled);
 /*
  * Record a failed log-in at @now_ms: failed_logins + 1; when that reaches
@@ -133,6 +134,33 @@ int db_user_login_failed(struct db *db, const char *id, int64_t now_ms,
 int db_user_login_ok(struct db *db, const char *id, int64_t now_ms);
 /* Delete a user and its sessions. ERR_NOT_FOUND. */
 int db_user_delete(struct db *db, const char *name);
+
+struct db_txn; /* below, with db_txn_begin() */
+/*
+ * The same changes inside the caller's write transaction @t (a job
+ * operation's, committed with its DONE row; see src/jobs/op_user.c).
+ * They never commit or roll back themselves; on -1 the caller rolls back.
+ * Errors and effects are those of the db_user_*() functions above:
+ * set_password and set_disabled(true) end the user's sessions inside @t,
+ * delete removes them by cascade.
+ *
+ * db_txn_user_create(): @id NULL makes a new id; otherwise the user gets
+ * exactly that id (putting back a deleted user: an undo). ERR_EXISTS for
+ * a taken name or id. *id_out (may be NULL) receives the id; caller
+ * frees.
+ */
+int db_txn_user_create(struct db_txn *t, const char *id, const char *name,
+                       const char *role, const char *password_hash,
+                       const char *description, char **id_out);
+int db_txn_user_delete(struct db_txn *t, const char *name);
+int db_txn_user_set_password(struct db_txn *t, const char *name,
+                             const char *hash);
+int db_txn_user_set_disabled(struct db_txn *t, const char *name,
+                             bool disabled);
+/* The user called @name / with id @id as @t sees it, or NULL with
+ * ERR_NOT_FOUND. Caller frees. */
+struct db_user *db_txn_user_get_by_name(struct db_txn *t, const char *name);
+struct db_user *db_txn_user_get_by_id(struct db_txn *t, const char *id);
 
 /* ---- browser sessions (db_session.c) ---- */
 

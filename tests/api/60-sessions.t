@@ -60,8 +60,17 @@ auth cookie
 header X-CSRF-Token: ${CSRF}
 body {"name": "csrf${RAND}", "password": "Csrf-Passw0rd-${RAND}", "role": "read-only"}
 status 200
-expect name csrf${RAND}
-capture C id.value
+expect name Create User: csrf${RAND}
+expect user admin
+capture J id.value
+
+=== the cookie session reads its job, which made the user
+GET /Job/${J}?wait=30
+auth cookie
+status 200
+expect jobRunState SUCCESS
+expect resultId.name csrf${RAND}
+capture C resultId.value
 
 === a cookie lock without the CSRF token is 403
 PUT /User/${C}/lock
@@ -80,7 +89,20 @@ DELETE /User/${C}
 auth cookie
 header X-CSRF-Token: ${CSRF}
 status 200
-expect $ {}
+expect name Delete User: csrf${RAND}
+capture J id.value
+
+=== the delete job succeeds
+GET /Job/${J}?wait=30
+auth cookie
+status 200
+expect jobRunState SUCCESS
+
+=== the user is gone
+GET /User/${C}
+auth cookie
+status 404
+expect errorCode NOT_FOUND
 
 === log out
 POST /logout

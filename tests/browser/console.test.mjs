@@ -1,6 +1,7 @@
 // console.test.mjs - the console in real Chromium (Debian's), driven by
 // playwright-core: log-in page, failed and successful log-in, the session
-// cookie's flags, CSRF on cookie changes, reload, log-out.
+// cookie's flags, CSRF on cookie changes (a change answers with a Job),
+// reload, log-out.
 // Env: OVMM_URL (https://127.0.0.1:PORT), OVMM_PASSWORD (admin's).
 // Prints TAP; exits non-zero when a test failed.
 import { chromium } from "playwright-core";
@@ -111,10 +112,19 @@ try {
       { name: uname, password: "Web-Passw0rd-1", role: "read-only" });
     return (r.status === 403 && r.body.errorCode === "CSRF_TOKEN_INVALID") || r;
   });
-  await check("the same change with the CSRF token succeeds", async () => {
+  // Changes answer with a Job; the user exists once the job succeeded.
+  let jobId = null;
+  await check("the same change with the CSRF token answers with a Job", async () => {
     const r = await api("POST", "/User",
       { name: uname, password: "Web-Passw0rd-1", role: "read-only" }, csrf);
-    return (r.status === 200 && r.body.name === uname) || r;
+    jobId = r.body && r.body.id && r.body.id.value;
+    return (r.status === 200 && r.body.name === `Create User: ${uname}` &&
+            typeof jobId === "string") || r;
+  });
+  await check("the job succeeds and made the user", async () => {
+    const r = await api("GET", `/Job/${jobId}?wait=15`);
+    return (r.status === 200 && r.body.jobRunState === "SUCCESS" &&
+            r.body.resultId && r.body.resultId.name === uname) || r;
   });
 
   await check("a reload keeps the session", async () => {

@@ -1,7 +1,8 @@
 /*
  * test_db.c - unit tests of src/db/: open and migrate, damaged and newer
  * databases, generic object reads with paging and filters, the Manager,
- * users and their lock-out arithmetic, sessions, backup and restore.
+ * users and their lock-out arithmetic, user changes inside a caller's
+ * transaction, sessions, backup and restore.
  *
  * DESIGN: every test gets a fresh directory from mkdtemp() (setup) that
  * teardown removes with everything in it, so tests share nothing and can
@@ -900,6 +901,195 @@ test_sessions(void **state)
     assert_false(session_exists(db, "t3"));
 }
 
+/* ---- user changes inside a caller's transaction (job operations) ---- */
+
+static void
+test_user_txn(void **state)
+{
+    struct fixture *fx = *state;
+    AUTOPTR(db) struct db *db = db_open(fx->path);
+    const struct model_type *t = user_type();
+    const int64_t now = time_now_ms(), hour = 3600 * 1000;
+    char *AUTOFREE id = NULL;
+    char *AUTOFREE id2 = NULL;
+    struct db_txn *tx;
+    struct db_user *u;
+    int64_t count = -1, gen;
+
+    assert_non_null(db);
+
+    /* Rolled back: nothing is left, although the txn saw it. */
+    tx = db_txn_begin(db, DB_SYNC_FULL);
+    assert_non_null(tx);
+    assert_int_equal(db_txn_user_create(tx, NULL, "alice", "operator",
+                                        "$argon2id$a", "made in a txn",
+                                        &id), 0);
+    u = db_txn_user_get_by_name(tx, "alice");
+    assert_non_null(u);
+    assert_string_equal(u->id, id);
+    db_user_free(u);
+    u = db_txn_user_get_by_id(tx, id);
+    assert_non_null(u);
+    assert_string_equal(u->name, "alice");
+    db_user_free(u);
+    db_txn_rollback(tx);
+    assert_null(db_user_get_by_name(db, "alice"));
+    assert_int_equal(err_code(), ERR_NOT_FOUND);
+    assert_null(db_object_get(db, t, id));
+    assert_int_equal(db_user_count(db, &count), 0);
+    assert_int_equal(count, 0);
+    xfree(steal_ptr(&id));
+
+    /* Committed: the user and its description. */
+    tx = db_txn_begin(db, DB_SYNC_FULL);
+    assert_non_null(tx);
+    assert_int_equal(db_txn_user_create(tx, NULL, "alice", "operator",
+                                        "$argon2id$a", "made in a txn",
+                                        &id), 0);
+    /* A taken name inside the same transaction; a bad role. */
+    assert_int_equal(db_txn_user_create(tx, NULL, "alice", "read-only",
+                                        "h", NULL, NULL), -1);
+    assert_int_equal(err_code(), ERR_EXISTS);
+    assert_string_equal(err_message(), "user 'alice' already exists");
+    assert_int_equal(db_txn_user_create(tx, NULL, "bob", "superuser", "h",
+                                        NULL, NULL), -1);
+    assert_int_equal(err_code(), ERR_INVALID);
+    assert_int_equal(db_txn_commit(tx), 0);
+    {
+        AUTOPTR(model_obj) struct model_obj *o = db_object_get(db, t, id);
+
+        assert_non_null(o);
+        assert_string_equal(o->name, "alice");
+        assert_string_equal(o->description, "made in a txn");
+    }
+    u = db_user_get_by_name(db, "alice");
+    assert_non_null(u);
+    assert_string_equal(u->role, "operator");
+    assert_string_equal(u->password_hash, "$argon2id$a");
+    db_user_free(u);
+    gen = generation_of(db, t, id);
+
+    /* Unknown users. */
+    tx = db_txn_begin(db, DB_SYNC_FULL);
+    assert_non_null(tx);
+    assert_null(db_txn_user_get_by_name(tx, "carol"));
+    assert_int_equal(err_code(), ERR_NOT_FOUND);
+    assert_null(db_txn_user_get_by_id(tx, "0004fb0001000000ffff"));
+    assert_int_equal(err_code(), ERR_NOT_FOUND);
+    assert_int_equal(db_txn_user_set_password(tx, "carol", "h"), -1);
+    assert_int_equal(err_code(), ERR_NOT_FOUND);
+    assert_int_equal(db_txn_user_set_disabled(tx, "carol", true), -1);
+    assert_int_equal(err_code(), ERR_NOT_FOUND);
+    assert_int_equal(db_txn_user_delete(tx, "carol"), -1);
+    assert_int_equal(err_code(), ERR_NOT_FOUND);
+    db_txn_rollback(tx);
+
+    /* Password: rolled back changes nothing, not even the sessions. */
+    session_add(db, "s1", id, now, now + hour);
+    tx = db_txn_begin(db, DB_SYNC_FULL);
+    assert_non_null(tx);
+    assert_int_equal(db_txn_user_set_password(tx, "alice", "$argon2id$b"),
+                     0);
+    u = db_txn_user_get_by_name(tx, "alice");
+    assert_string_equal(u->password_hash, "$argon2id$b");
+    db_user_free(u);
+    db_txn_rollback(tx);
+    u = db_user_get_by_name(db, "alice");
+    assert_string_equal(u->password_hash, "$argon2id$a");
+    db_user_free(u);
+    assert_true(session_exists(db, "s1"));
+    assert_int_equal(generation_of(db, t, id), gen);
+    /* Committed: new hash, generation + 1, sessions ended with it. */
+    tx = db_txn_begin(db, DB_SYNC_FULL);
+    assert_non_null(tx);
+    assert_int_equal(db_txn_user_set_password(tx, "alice", "$argon2id$b"),
+                     0);
+    assert_int_equal(db_txn_commit(tx), 0);
+    u = db_user_get_by_name(db, "alice");
+    assert_string_equal(u->password_hash, "$argon2id$b");
+    db_user_free(u);
+    assert_false(session_exists(db, "s1"));
+    assert_int_equal(generation_of(db, t, id), gen + 1);
+
+    /* Lock: ends sessions (rolled back: keeps them); unlock keeps them. */
+    session_add(db, "s2", id, now, now + hour);
+    tx = db_txn_begin(db, DB_SYNC_FULL);
+    assert_non_null(tx);
+    assert_int_equal(db_txn_user_set_disabled(tx, "alice", true), 0);
+    db_txn_rollback(tx);
+    u = db_user_get_by_name(db, "alice");
+    assert_false(u->disabled);
+    db_user_free(u);
+    assert_true(session_exists(db, "s2"));
+    tx = db_txn_begin(db, DB_SYNC_FULL);
+    assert_non_null(tx);
+    assert_int_equal(db_txn_user_set_disabled(tx, "alice", true), 0);
+    assert_int_equal(db_txn_commit(tx), 0);
+    u = db_user_get_by_name(db, "alice");
+    assert_true(u->disabled);
+    db_user_free(u);
+    assert_false(session_exists(db, "s2"));
+    assert_int_equal(generation_of(db, t, id), gen + 2);
+    session_add(db, "s3", id, now, now + hour);
+    tx = db_txn_begin(db, DB_SYNC_FULL);
+    assert_non_null(tx);
+    assert_int_equal(db_txn_user_set_disabled(tx, "alice", false), 0);
+    assert_int_equal(db_txn_commit(tx), 0);
+    u = db_user_get_by_name(db, "alice");
+    assert_false(u->disabled);
+    db_user_free(u);
+    assert_true(session_exists(db, "s3"));
+
+    /* The public wrappers end sessions too (one transaction each). */
+    assert_int_equal(db_user_set_password(db, "alice", "$argon2id$c"), 0);
+    assert_false(session_exists(db, "s3"));
+    session_add(db, "s4", id, now, now + hour);
+    assert_int_equal(db_user_set_disabled(db, "alice", true), 0);
+    assert_false(session_exists(db, "s4"));
+    assert_int_equal(db_user_set_disabled(db, "alice", false), 0);
+
+    /* Delete: rolled back keeps the user and its sessions. */
+    session_add(db, "s5", id, now, now + hour);
+    tx = db_txn_begin(db, DB_SYNC_FULL);
+    assert_non_null(tx);
+    assert_int_equal(db_txn_user_delete(tx, "alice"), 0);
+    assert_null(db_txn_user_get_by_name(tx, "alice"));
+    assert_int_equal(err_code(), ERR_NOT_FOUND);
+    db_txn_rollback(tx);
+    u = db_user_get_by_name(db, "alice");
+    assert_non_null(u);
+    db_user_free(u);
+    assert_true(session_exists(db, "s5"));
+    /* Committed, and re-created with the same id in a later one (an
+     * undo): the id comes back, the sessions do not. */
+    tx = db_txn_begin(db, DB_SYNC_FULL);
+    assert_non_null(tx);
+    assert_int_equal(db_txn_user_delete(tx, "alice"), 0);
+    assert_int_equal(db_txn_commit(tx), 0);
+    assert_null(db_user_get_by_name(db, "alice"));
+    assert_null(db_object_get(db, t, id));
+    assert_false(session_exists(db, "s5"));
+    tx = db_txn_begin(db, DB_SYNC_FULL);
+    assert_non_null(tx);
+    assert_int_equal(db_txn_user_create(tx, id, "alice", "operator",
+                                        "$argon2id$c", "made in a txn",
+                                        &id2), 0);
+    assert_string_equal(id2, id);
+    /* The same id twice is refused. */
+    assert_int_equal(db_txn_user_create(tx, id, "alice2", "operator", "h",
+                                        NULL, NULL), -1);
+    assert_int_equal(err_code(), ERR_EXISTS);
+    assert_int_equal(db_txn_commit(tx), 0);
+    u = db_user_get_by_name(db, "alice");
+    assert_non_null(u);
+    assert_string_equal(u->id, id);
+    assert_string_equal(u->password_hash, "$argon2id$c");
+    db_user_free(u);
+    assert_false(session_exists(db, "s5"));
+    assert_int_equal(db_user_count(db, &count), 0);
+    assert_int_equal(count, 1);
+}
+
 /* ---- backup and restore ---- */
 
 static void
@@ -1158,6 +1348,7 @@ main(void)
         T(test_object_generic),
         T(test_users),
         T(test_sessions),
+        T(test_user_txn),
         T(test_backup_during_write),
         T(test_backup_exists),
         T(test_restore_roundtrip),

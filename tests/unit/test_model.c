@@ -126,7 +126,7 @@ test_render_manager(void **state)
     static const char *const members[] = {
         "id", "name", "description", "locked", "readOnly", "generation",
         "userData", "resourceGroupIds", "managerUuid", "managerVersion",
-        "managerRunState", "managerTime",
+        "managerRunState", "managerTime", "eventSeverity",
     };
     const struct model_type *t = model_type_find("Manager");
     struct model_obj *o = xcalloc(1, sizeof(*o));
@@ -139,6 +139,7 @@ test_render_manager(void **state)
     o->name = xstrdup("OVM Manager");
     o->description = xstrdup("");
     o->generation = 3;
+    o->event_severity = 2;
     o->user_data = xstrdup("[{\"key\":\"k\",\"value\":\"v\"}]");
     o->vals = xcalloc(t->nfields, sizeof(*o->vals));
     o->vals[0].kind = MV_TEXT;
@@ -169,6 +170,14 @@ test_render_manager(void **state)
     assert_int_equal(json_object_get_int64(v), 3);
     json_object_object_get_ex(j, "managerTime", &v);
     assert_true(json_object_get_int64(v) > 1600000000000LL);
+    json_object_object_get_ex(j, "eventSeverity", &v);
+    assert_string_equal(json_object_get_string(v), "ERROR");
+    json_object_put(j);
+    /* No unacknowledged warning: null. */
+    o->event_severity = -1;
+    j = model_obj_to_json(o, "https://h:7002/ovm/core/wsapi/rest");
+    assert_true(json_object_object_get_ex(j, "eventSeverity", &v));
+    assert_null(v);
     json_object_put(j);
     model_obj_free(o);
 }
