@@ -428,8 +428,26 @@ parent_advance(struct ejob *p, struct ejob *child, enum db_job_state state)
             for (i = 0; i < p->nchildren; i++) {
                 struct ejob *c = ejob_find(p->children[i]);
 
-                if (c && !c->queued && !c->running)
-                    queue_leaf(c);
+                if (!c || c->queued || c->running)
+                    continue;
+                if (p->abort && !c->abort) {
+                    c->abort = true;
+                    c->aborted_by = xstrdup(p->aborted_by ? p->aborted_by
+                                                          : "@ovmm");
+                }
+                if (c->abort && !c->is_parent) {
+                    /* An aborted parent starts none of its children. */
+                    end_queued_ex(c, JOB_ABORTED, "ABORTED",
+                                  "not run: the parent job was aborted",
+                                  false);
+                    p->children_done++;
+                    if (p->children_done == p->nchildren) {
+                        finish_parent(p);
+                        return;
+                    }
+                    continue;
+                }
+                queue_leaf(c);
             }
         }
         return;

@@ -21,7 +21,7 @@ struct lock_req {
     int64_t job;
     bool priority;
     bool held;
-    uint64_t seq;             /* submission order */
+    uint64_t seq;             /* queue order: the job id */
     struct own_obj *objs;     /* sorted by id, ids owned */
     size_t n;
 };
@@ -29,7 +29,6 @@ struct lock_req {
 struct lock_table {
     struct lock_req *reqs;    /* priority first, then by seq */
     size_t n, cap;
-    uint64_t next_seq;
 };
 
 struct lock_table *
@@ -73,7 +72,7 @@ locks_add(struct lock_table *lt, int64_t job, bool priority,
           const struct lock_obj *objs, size_t n)
 {
     struct lock_req r = { .job = job, .priority = priority,
-                          .seq = lt->next_seq++ };
+                          .seq = (uint64_t)job };
     size_t i, at;
 
     r.objs = xcalloc(n ? n : 1, sizeof(*r.objs));
@@ -95,11 +94,16 @@ locks_add(struct lock_table *lt, int64_t job, bool priority,
         lt->cap = lt->cap ? lt->cap * 2 : 16;
         lt->reqs = xrealloc(lt->reqs, lt->cap * sizeof(*lt->reqs));
     }
-    /* Priority requests go after the last priority request. */
-    at = lt->n;
-    if (priority) {
-        for (at = 0; at < lt->n && lt->reqs[at].priority; at++)
-            ;
+    /* Queue order: priority requests first, then by job id (ids grow
+     * with submission, so two submitters racing to queue still line up
+     * in the order their jobs were committed). */
+    for (at = lt->n; at > 0; at--) {
+        const struct lock_req *q = &lt->reqs[at - 1];
+
+        if (q->priority && !priority)
+            break;
+        if (q->priority == priority && q->seq < r.seq)
+            break;
     }
     memmove(&lt->reqs[at + 1], &lt->reqs[at],
             (lt->n - at) * sizeof(*lt->reqs));

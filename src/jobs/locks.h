@@ -5,7 +5,8 @@
  * exclusive or shared, sorted by id. A request is granted all at once or
  * not at all, so no job ever holds some of its locks while waiting for
  * the rest (no deadlock). Fairness: requests are considered in queue
- * order (priority requests first, then submission order) and a waiting
+ * order (priority requests first, then by job id, which grows with
+ * submission) and a waiting
  * request reserves its objects against every request behind it, so
  * conflicting jobs are granted in the order they were submitted, while a
  * request that conflicts with nothing ahead of it goes at once. Not
@@ -30,7 +31,8 @@ struct lock_table *locks_new(void);
 void locks_free(struct lock_table *lt);
 
 /* Queue job @job's request for @objs (duplicates merge, exclusive wins).
- * @priority requests queue ahead of ordinary ones. */
+ * @priority requests queue ahead of ordinary ones; within each, requests
+ * line up by job id (ids grow with submission). */
 void locks_add(struct lock_table *lt, int64_t job, bool priority,
                const struct lock_obj *objs, size_t n);
 /*
