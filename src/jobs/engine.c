@@ -441,6 +441,7 @@ parent_advance(struct ejob *p, struct ejob *child, enum db_job_state state)
                                   "not run: the parent job was aborted",
                                   false);
                     p->children_done++;
+                    p->child_aborted = true;
                     if (p->children_done == p->nchildren) {
                         finish_parent(p);
                         return;
@@ -476,6 +477,7 @@ parent_advance(struct ejob *p, struct ejob *child, enum db_job_state state)
                               "not run: an earlier child job failed or the "
                               "job was aborted", false);
                 p->children_done++;
+                p->child_aborted = true;
                 if (p->children_done == p->nchildren) {
                     finish_parent(p);
                     return;
@@ -499,7 +501,9 @@ finish_parent(struct ejob *p)
     pthread_mutex_unlock(&g.mu);
     row = db_job_get(g.conf.db, p->id);
     if (row) {
-        if (p->abort) {
+        if (p->abort && (p->child_aborted || p->child_failed)) {
+            /* Aborted while children still had work: ABORTED. An abort
+             * that came after every child succeeded changed nothing. */
             row->run_state = JOB_ABORTED;
             xfree(row->aborted_by);
             row->aborted_by = xstrdup(p->aborted_by ? p->aborted_by : "");
@@ -1382,8 +1386,12 @@ jobs_abort(int64_t id, const char *user, bool admin)
         row = db_job_get(g.conf.db, id);
         if (!row)
             return -1;
-        err_set(ERR_STATE, "job %" PRId64 " is already done (%s)", id,
-                db_job_state_str(row->run_state));
+        if (!row->done)
+            err_set(ERR_UNAVAILABLE, "job %" PRId64 " is not in the job "
+                                     "engine yet; try again", id);
+        else
+            err_set(ERR_STATE, "job %" PRId64 " is already done (%s)", id,
+                    db_job_state_str(row->run_state));
         return -1;
     }
     if (!admin && strcmp(ej->user, user) != 0) {
