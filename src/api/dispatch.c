@@ -278,9 +278,23 @@ route_find(struct api_req *req, const char *const segs[], int n)
     return hit;
 }
 
-/* Does the Accept header allow a JSON answer? Absent means yes. */
+/* Is media range @p (@len bytes) one that covers @type ("a/b")? */
 static bool
-accepts_json(const char *accept)
+range_covers(const char *p, size_t len, const char *type)
+{
+    size_t tl = strlen(type), major = strcspn(type, "/");
+
+    if (len == tl && strncasecmp(p, type, tl) == 0)
+        return true;
+    if (len == major + 2 && strncasecmp(p, type, major + 1) == 0 &&
+        p[major + 1] == '*')
+        return true;
+    return len == 3 && strncmp(p, "*/*", 3) == 0;
+}
+
+/* Does the Accept header allow an answer of @type? Absent means yes. */
+static bool
+accepts(const char *accept, const char *type)
 {
     const char *p = accept;
 
@@ -292,13 +306,20 @@ accepts_json(const char *accept)
         while (*p == ' ' || *p == ',')
             p++;
         len = strcspn(p, ";,");
-        if ((len == 16 && strncasecmp(p, "application/json", 16) == 0) ||
-            (len == 13 && strncasecmp(p, "application/*", 13) == 0) ||
-            (len == 3 && strncmp(p, "*/*", 3) == 0))
+        if (range_covers(p, len, type))
             return true;
         p += strcspn(p, ",");
     }
     return false;
+}
+
+/* The media type @route answers with: the SSE stream is the only route
+ * that is not JSON (its errors still are). */
+static const char *
+route_media_type(const struct api_route *route)
+{
+    return route->handler == api_event_stream ? "text/event-stream"
+                                              : "application/json";
 }
 
 /* Authenticate with the HTTP Basic header @hdr. */
@@ -404,9 +425,11 @@ api_dispatch(struct api_req *req, struct api_resp *resp)
         return -1;
     req->route = r;
 
-    if (!accepts_json(req->accept)) {
-        err_set(ERR_NOT_ACCEPTABLE, "this API answers only in JSON; send "
-                                    "'Accept: application/json' (got '%s')",
+    if (!accepts(req->accept, route_media_type(r)) &&
+        !accepts(req->accept, "application/json")) {
+        err_set(ERR_NOT_ACCEPTABLE, "this resource answers only in %s; "
+                                    "send 'Accept: %s' (got '%s')",
+                route_media_type(r), route_media_type(r),
                 req->accept);
         return -1;
     }

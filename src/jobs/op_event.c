@@ -36,37 +36,36 @@ event_args(json_object *args, int64_t *id, bool *ack)
     return 0;
 }
 
-/* Set event @id's acknowledgement to @ack inside the job's transaction
- * and commit it with @undo as the operation's undo data (NULL for an
- * undo step). *was (may be NULL) receives the previous state. */
+/*
+ * Set event @id's acknowledgement to @ack inside the job's transaction and
+ * commit it with the operation's DONE row and the undo data {"was": the
+ * previous state} -- or, when @undoing, with its UNDONE row. An undo that
+ * finds the event purged has nothing left to restore: it still commits,
+ * so the operation is recorded UNDONE.
+ */
 static int
-event_set(struct job_ctx *ctx, int64_t id, bool ack, bool *was,
-          bool tolerate_missing)
+event_set(struct job_ctx *ctx, int64_t id, bool ack, bool undoing)
 {
     AUTOPTR(json_object) json_object *undo = NULL;
     struct db_txn *t;
-    bool prev = false;
+    bool was = false;
 
     t = job_txn_begin(ctx);
     if (!t)
         return -1;
     if (db_txn_event_acknowledge(t, id, ack, job_user(ctx), time_now_ms(),
-                                 &prev) < 0) {
-        /*
-         * An undo finding the event purged has nothing left to restore;
-         * it still commits, so the operation is recorded UNDONE.
-         */
-        if (!tolerate_missing || err_code() != ERR_NOT_FOUND) {
+                                 &was) < 0) {
+        if (!undoing || err_code() != ERR_NOT_FOUND) {
             db_txn_rollback(t);
             return -1;
         }
         err_clear();
     }
-    if (was) {
-        *was = prev;
+    if (!undoing) {
         undo = json_object_new_object();
-        json_object_object_add(undo, "was", json_object_new_boolean(prev));
+        json_object_object_add(undo, "was", json_object_new_boolean(was));
     }
+    /* job_txn_commit() stores a copy of @undo; ours is put at return. */
     return job_txn_commit(ctx, t, undo);
 }
 
@@ -74,12 +73,12 @@ static int
 event_ack_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     int64_t id = 0;
-    bool ack, was;
+    bool ack;
 
     (void)undo; /* recorded by job_txn_commit() together with the change */
     if (event_args(args, &id, &ack) < 0)
         return -1;
-    return event_set(ctx, id, ack, &was, false);
+    return event_set(ctx, id, ack, false);
 }
 
 static int
@@ -98,7 +97,7 @@ event_ack_undo(struct job_ctx *ctx, json_object *args, json_object *undo)
                                  "needs 'was'");
         return -1;
     }
-    return event_set(ctx, id, was, NULL, true);
+    return event_set(ctx, id, was, true);
 }
 
 const struct job_op_type job_op_event_acknowledge = {
