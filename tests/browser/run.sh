@@ -27,6 +27,7 @@ finish() {
 trap finish EXIT
 
 "$OVMMD" --foreground --data-dir "$T/data" --listen 127.0.0.1:0 \
+    --set job_diagnostics=true \
     >"$T/out" 2>"$T/err" &
 PID=$!
 for _ in $(seq 1 $((WAIT_S * 10))); do
