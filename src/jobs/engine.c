@@ -60,6 +60,9 @@ struct ejob {
     char *aborted_by;
     char *user;
     int64_t deadline_ms;     /* leaf waiting: lock timeout (monotonic) */
+    char **obj_ids;          /* leaf: the objects it declared (owned) */
+    bool *obj_excl;          /* and their modes */
+    size_t nobjs;
     /* parent: */
     int64_t *children;       /* in child_seq order */
     size_t nchildren;
@@ -131,12 +134,29 @@ ejob_unlink(struct ejob *ej)
 static void
 ejob_free(struct ejob *ej)
 {
+    size_t i;
+
     if (!ej)
         return;
+    for (i = 0; i < ej->nobjs; i++)
+        xfree(ej->obj_ids[i]);
+    xfree(ej->obj_ids);
+    xfree(ej->obj_excl);
     xfree(ej->aborted_by);
     xfree(ej->user);
     xfree(ej->children);
     xfree(ej);
+}
+
+/* Remember @n declared objects of @ej (copied). */
+static void
+ejob_add_object(struct ejob *ej, const char *id, bool exclusive)
+{
+    ej->obj_ids = xrealloc(ej->obj_ids, (ej->nobjs + 1) * sizeof(char *));
+    ej->obj_excl = xrealloc(ej->obj_excl, (ej->nobjs + 1) * sizeof(bool));
+    ej->obj_ids[ej->nobjs] = xstrdup(id);
+    ej->obj_excl[ej->nobjs] = exclusive;
+    ej->nobjs++;
 }
 
 static int64_t
@@ -563,26 +583,20 @@ parent_started(struct ejob *ej)
 static void
 queue_leaf(struct ejob *ej)
 {
-    struct db_job_object *objs = NULL;
     struct lock_obj *lo;
-    size_t n = 0, i;
+    size_t i;
 
     if (ej->is_parent) {
         parent_advance(ej, NULL, JOB_CREATED);
         return;
     }
-    /* Reading under g.mu is a short indexed read on the reader. */
-    if (db_job_objects(g.conf.db, ej->id, &objs, &n) < 0)
-        log_errorx("job %" PRId64 ": cannot read its objects: %s", ej->id,
-                  err_message());
-    lo = xcalloc(n ? n : 1, sizeof(*lo));
-    for (i = 0; i < n; i++) {
-        lo[i].id = objs[i].object_id;
-        lo[i].exclusive = objs[i].exclusive;
+    lo = xcalloc(ej->nobjs ? ej->nobjs : 1, sizeof(*lo));
+    for (i = 0; i < ej->nobjs; i++) {
+        lo[i].id = ej->obj_ids[i];
+        lo[i].exclusive = ej->obj_excl[i];
     }
-    locks_add(g.locks, ej->id, ej->priority, lo, n);
+    locks_add(g.locks, ej->id, ej->priority, lo, ej->nobjs);
     xfree(lo);
-    db_job_objects_free(objs, n);
     ej->queued = true;
     ej->deadline_ms = lock_timeout_deadline();
     pthread_cond_broadcast(&g.work);
@@ -1027,11 +1041,21 @@ jobs_recover(void)
     return 0;
 }
 
-/* Build the in-memory engine state for job @row (not done). */
+/* Build the in-memory engine state for job @row (not done), reading its
+ * declared objects: call without g.mu. */
 static struct ejob *
 ejob_from_row(const struct db_job *row)
 {
     struct ejob *ej = xcalloc(1, sizeof(*ej));
+    struct db_job_object *objs = NULL;
+    size_t nobjs = 0, i;
+
+    if (db_job_objects(g.conf.db, row->id, &objs, &nobjs) < 0)
+        log_errorx("job %" PRId64 ": cannot read its objects: %s", row->id,
+                   err_message());
+    for (i = 0; i < nobjs; i++)
+        ejob_add_object(ej, objs[i].object_id, objs[i].exclusive);
+    db_job_objects_free(objs, nobjs);
 
     ej->id = row->id;
     ej->parent = row->parent_id;
@@ -1059,12 +1083,21 @@ jobs_start(void)
     int k;
     static struct lane normal = { false }, prio = { true };
 
+    struct ejob *built = NULL;
+
     if (db_job_list(g.conf.db, &f, &rows, &n, NULL) < 0)
         return -1;
-    pthread_mutex_lock(&g.mu);
     for (i = 0; i < n; i++) {
         struct ejob *ej = ejob_from_row(rows[i]);
 
+        ej->next = built;
+        built = ej;
+    }
+    pthread_mutex_lock(&g.mu);
+    while (built) {
+        struct ejob *ej = built;
+
+        built = ej->next;
         ej->next = g.jobs;
         g.jobs = ej;
     }
@@ -1222,11 +1255,13 @@ validate(const struct job_req *r, int depth, size_t *total)
     return 0;
 }
 
-/* Insert @r (and its children) inside @t; *id receives its id. */
+/* Insert @r (and its children) inside @t; *id receives its id. The
+ * engine state of each job inserted is pushed on *@chain. */
 static int
 insert(struct db_txn *t, const struct job_req *r, int64_t parent,
-       int64_t seq, const char *user, int64_t *id)
+       int64_t seq, const char *user, int64_t *id, struct ejob **chain)
 {
+    struct ejob *ej;
     struct db_job j = { 0 };
     struct db_job_op *ops = NULL;
     struct db_job_object *objs = NULL;
@@ -1272,39 +1307,36 @@ insert(struct db_txn *t, const struct job_req *r, int64_t parent,
     if (rc < 0)
         return -1;
     *id = j.id;
+    ej = xcalloc(1, sizeof(*ej));
+    ej->id = j.id;
+    ej->parent = parent;
+    ej->priority = r->priority;
+    ej->parallel = r->parallel;
+    ej->user = xstrdup(user);
+    for (i = 0; i < r->nobjects; i++)
+        ejob_add_object(ej, r->objects[i].id, r->objects[i].exclusive);
+    ej->next = *chain;
+    *chain = ej;
+    if (r->nchildren) {
+        ej->is_parent = true;
+        ej->children = xcalloc(r->nchildren, sizeof(*ej->children));
+        ej->nchildren = r->nchildren;
+    }
     for (i = 0; i < r->nchildren; i++) {
-        int64_t cid;
         const char *cu = r->children[i].user ? r->children[i].user : user;
 
-        if (insert(t, &r->children[i], j.id, (int64_t)i, cu, &cid) < 0)
+        if (insert(t, &r->children[i], j.id, (int64_t)i, cu,
+                   &ej->children[i], chain) < 0)
             return -1;
     }
     return 0;
-}
-
-/* Add the engine state for job @id and its descendants (under g.mu). */
-static struct ejob *
-adopt(int64_t id)
-{
-    AUTOPTR(db_job) struct db_job *row = db_job_get(g.conf.db, id);
-    struct ejob *ej;
-    size_t i;
-
-    if (!row)
-        return NULL;
-    ej = ejob_from_row(row);
-    ej->next = g.jobs;
-    g.jobs = ej;
-    for (i = 0; i < row->nchildren; i++)
-        adopt(row->child_ids[i]);
-    return ej;
 }
 
 int
 jobs_submit(const struct job_req *req, int64_t *id)
 {
     struct db_txn *t;
-    struct ejob *ej;
+    struct ejob *chain = NULL, *top = NULL;
     size_t total = 0;
 
     if (validate(req, 0, &total) < 0)
@@ -1319,21 +1351,38 @@ jobs_submit(const struct job_req *req, int64_t *id)
     t = db_txn_begin(g.conf.db, DB_SYNC_FULL);
     if (!t)
         return -1;
-    if (insert(t, req, 0, 0, req->user ? req->user : "@ovmm", id) < 0) {
+    if (insert(t, req, 0, 0, req->user ? req->user : "@ovmm", id, &chain)
+        < 0) {
         db_txn_rollback(t);
-        return -1;
+        goto fail;
     }
     if (db_txn_commit(t) < 0)
-        return -1;
+        goto fail;
     pthread_mutex_lock(&g.mu);
-    ej = adopt(*id);
-    if (ej)
-        queue_leaf(ej);
+    while (chain) {
+        struct ejob *ej = chain;
+
+        chain = ej->next;
+        ej->next = g.jobs;
+        g.jobs = ej;
+        if (ej->id == *id)
+            top = ej;
+    }
+    if (NEVER(!top))
+        log_errorx("job %" PRId64 ": lost after commit", *id);
     else
-        log_errorx("job %" PRId64 ": committed but unreadable: %s", *id,
-                  err_message());
+        queue_leaf(top);
     pthread_mutex_unlock(&g.mu);
     return 0;
+
+ fail:
+    while (chain) {
+        struct ejob *ej = chain;
+
+        chain = ej->next;
+        ejob_free(ej);
+    }
+    return -1;
 }
 
 /* Abort @ej (under g.mu): queued leaves end now, running ones are
