@@ -250,6 +250,21 @@ http_response_stream(struct http_stream *st, struct api_resp *resp,
     return r;
 }
 
+/* Does the request come from the console (no Basic challenge wanted)? */
+static bool
+from_browser(struct MHD_Connection *c)
+{
+    const char *accept;
+
+    if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Requested-With"))
+        return true;
+    if (MHD_lookup_connection_value(c, MHD_COOKIE_KIND, API_SESSION_COOKIE))
+        return true;
+    accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                         MHD_HTTP_HEADER_ACCEPT);
+    return accept && strstr(accept, "text/event-stream");
+}
+
 enum MHD_Result
 http_response_queue(struct MHD_Connection *c, struct http_request *req,
                     unsigned status, struct MHD_Response *r, bool tls)
@@ -263,13 +278,13 @@ http_response_queue(struct MHD_Connection *c, struct http_request *req,
         http_response_header(r, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY,
                              "max-age=31536000");
     /*
-     * A script's 401 carries the Basic challenge Oracle VM clients expect;
-     * the console's fetch() calls say X-Requested-With, and for them the
-     * challenge is dropped so the browser shows our log-in page instead of
-     * its own password dialog.
+     * A script's 401 carries the Basic challenge Oracle VM clients expect.
+     * The console's requests drop it, so the browser shows our log-in
+     * page instead of its own password dialog: its fetch() calls say
+     * X-Requested-With, and its EventSource (which cannot set headers)
+     * asks for text/event-stream and sends the session cookie.
      */
-    if (status == MHD_HTTP_UNAUTHORIZED &&
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Requested-With"))
+    if (status == MHD_HTTP_UNAUTHORIZED && from_browser(c))
         MHD_del_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Basic realm=\"ovmm\"");
     ret = MHD_queue_response(c, status, r);

@@ -1,7 +1,8 @@
 // console.test.mjs - the console in real Chromium (Debian's), driven by
 // playwright-core: log-in page, failed and successful log-in, the session
 // cookie's flags, CSRF on cookie changes (a change answers with a Job),
-// reload, log-out.
+// reload, the live Jobs and Events panes (fed by the SSE stream; needs
+// job_diagnostics on), log-out.
 // Env: OVMM_URL (https://127.0.0.1:PORT), OVMM_PASSWORD (admin's).
 // Prints TAP; exits non-zero when a test failed.
 import { chromium } from "playwright-core";
@@ -134,16 +135,162 @@ try {
     return true;
   });
 
+  // The live panes. Jobs are diagnostic jobs (job_diagnostics is on in
+  // run.sh); every change must reach the page through the SSE stream, so
+  // the page is marked and the mark must survive (no reload happened).
+  const jobRow = (id) => page.locator(`#jobs tbody tr[data-id="${id}"]`);
+  const jobState = (id, state) =>
+    jobRow(id).locator("td.state").filter({ hasText: new RegExp(`^${state}$`) });
+  const badgeIs = (cls) => page.waitForFunction((cls) =>
+    document.getElementById("mgr-severity").classList.contains(cls),
+    cls, { timeout: 10000 });
+  const noReload = () => page.evaluate(() => window.ovmmTestMark === true);
+  const diag = async (body) => {
+    const r = await api("POST", "/Job/diagnostic", body, csrf);
+    if (r.status !== 200 || !r.body.id) throw new Error(JSON.stringify(r));
+    return r.body.id.value;
+  };
+  let mgrId = null;
+  await check("the Jobs and Events panes load and the live stream opens", async () => {
+    await page.locator("#live").filter({ hasText: "live updates on" })
+      .waitFor({ timeout: 10000 });
+    await page.locator("#jobs tbody tr")
+      .filter({ hasText: `Create User: ${uname}` }).waitFor({ timeout: 10000 });
+    await page.locator("#events tbody tr")
+      .filter({ hasText: "INFORMATIONAL" }).first().waitFor({ timeout: 10000 });
+    const heads = await page.locator("#jobs thead th").allTextContents();
+    const m = await api("GET", "/Manager");
+    mgrId = m.body[0].id.value;
+    await page.evaluate(() => { window.ovmmTestMark = true; });
+    const sev = await page.getAttribute("#mgr-severity", "class");
+    return (heads.join("|") === "Name|State|User|Start|End|Error|Actions" &&
+            sev.includes("sev-none")) || { heads, sev };
+  });
+
+  let lockJob = null;
+  await check("a job appears RUNNING live and the Manager shows locked", async () => {
+    lockJob = await diag({ name: "web-lock", objects: [{ id: mgrId }],
+      operations: [{ op: "touch", id: mgrId }, { op: "sleep", ms: 2000 }] });
+    await Promise.all([
+      jobState(lockJob, "RUNNING").waitFor({ timeout: 10000 }),
+      page.locator("#mgr-locked.locked").filter({ hasText: "locked" })
+        .waitFor({ timeout: 10000 })]);
+    return (await noReload()) || "the page was reloaded";
+  });
+  await check("the job changes to SUCCESS live and the Manager is unlocked", async () => {
+    await jobState(lockJob, "SUCCESS").waitFor({ timeout: 10000 });
+    await page.locator("#mgr-locked").filter({ hasText: "not locked" })
+      .waitFor({ timeout: 10000 });
+    const end = await jobRow(lockJob).locator("td").nth(4).textContent();
+    const abort = await jobRow(lockJob).getByRole("button").isVisible();
+    return (/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(end) && !abort &&
+            await noReload()) || { end, abort };
+  });
+
+  let sleepJob = null;
+  await check("the Abort button aborts a running job", async () => {
+    sleepJob = await diag({ name: "web-sleep",
+      operations: [{ op: "sleep", ms: 10000 }] });
+    await jobState(sleepJob, "RUNNING").waitFor({ timeout: 10000 });
+    await jobRow(sleepJob).getByRole("button", { name: /^Abort/ }).click();
+    await jobState(sleepJob, "ABORTED").waitFor({ timeout: 5000 });
+    const err = await jobRow(sleepJob).locator("td").nth(5).textContent();
+    return (err === "aborted by admin" &&
+            !(await jobRow(sleepJob).getByRole("button").isVisible())) || err;
+  });
+  await check("a refused abort shows the server's message", async () => {
+    // The button is hidden on done jobs; drive the console's handler.
+    await page.evaluate((id) => abortJob(id, document.createElement("button")),
+                        sleepJob);
+    await page.locator("#jobs-status[role=status]")
+      .filter({ hasText: /Abort refused: .*already done/ })
+      .waitFor({ timeout: 5000 });
+    return true;
+  });
+
+  let failJob = null;
+  await check("a failed job turns the Manager badge yellow and adds a WARNING event", async () => {
+    failJob = await diag({ name: "web-fail", objects: [{ id: mgrId }],
+      operations: [{ op: "touch", id: mgrId },
+                   { op: "fail", message: "web test failure" }] });
+    await badgeIs("sev-warning");
+    await page.locator("#events tbody tr")
+      .filter({ hasText: "Job 'web-fail' failed: injected failure: web test failure" })
+      .locator(".badge.sev-warning").filter({ hasText: "WARNING" })
+      .waitFor({ timeout: 10000 });
+    return ((await page.textContent("#mgr-severity")) === "WARNING" &&
+            await noReload()) || await page.textContent("#mgr-severity");
+  });
+  await check("Acknowledge clears the Manager badge live", async () => {
+    const row = page.locator("#events tbody tr")
+      .filter({ hasText: "Job 'web-fail' failed: injected failure: web test failure" });
+    await row.getByRole("button", { name: /^Acknowledge/ }).click();
+    await badgeIs("sev-none");
+    await row.locator("td").nth(4).filter({ hasText: /^yes \(admin, / })
+      .waitFor({ timeout: 10000 });
+    await page.locator("#jobs tbody tr")
+      .filter({ hasText: /^Acknowledge event / }).first()
+      .locator("td.state").filter({ hasText: "SUCCESS" })
+      .waitFor({ timeout: 10000 });
+    return (!(await row.getByRole("button").isVisible()) &&
+            await noReload()) || "Acknowledge button still shown";
+  });
+
+  await check("clicking a job row shows its transcript with operation states", async () => {
+    await jobRow(failJob).locator("td").first().click();
+    await page.locator("#job-details-h")
+      .filter({ hasText: "Transcript: web-fail (FAILURE)" })
+      .waitFor({ timeout: 10000 });
+    const ops = await page.locator("#job-ops tbody tr").evaluateAll((trs) =>
+      trs.map((tr) => [...tr.cells].map((c) => c.textContent).join("|")));
+    const cls = await page.getAttribute("#job-ops tbody tr:nth-child(2) td.state",
+                                        "class");
+    return (ops.length === 2 && ops[0].split("|")[2] === "UNDONE" &&
+            ops[1] === "2|Fail|FAILED|injected failure: web test failure" &&
+            cls.includes("op-failed")) || { ops, cls };
+  });
+
+  await check("after the stream drops, the console reconnects and resumes", async () => {
+    // A dropped stream (as when the Manager restarts): the console checks
+    // the session, then reopens the stream after the last seq it got.
+    await page.evaluate(() => stream.dispatchEvent(new Event("error")));
+    await page.locator("#live").filter({ hasText: "live updates on" })
+      .waitFor({ timeout: 10000 });
+    const id = await diag({ name: "web-resume",
+      operations: [{ op: "sleep", ms: 100 }] });
+    await jobState(id, "SUCCESS").waitFor({ timeout: 10000 });
+    return (await noReload()) || "the page was reloaded";
+  });
+
   await check("log-out returns to the log-in form and ends the session", async () => {
     await page.click("#logout");
     await page.locator("#login").waitFor({ state: "visible", timeout: 10000 });
     const r = await api("GET", "/Manager");
     return r.status === 401 || r;
   });
+  await check("log-out closes the live stream and empties the panes", async () =>
+    (await page.evaluate(() => stream === null &&
+      document.querySelectorAll("#jobs tbody tr, #events tbody tr").length === 0 &&
+      document.getElementById("live").textContent === "")) || "still live");
   await check("after log-out a reload shows the log-in form", async () => {
     await page.reload({ waitUntil: "load" });
     await page.locator("#login").waitFor({ state: "visible", timeout: 10000 });
     return dialogs === 0 || `dialogs: ${dialogs}`;
+  });
+  await check("a session that ended returns to the log-in form, no dialog", async () => {
+    await page.fill("#username", "admin");
+    await page.fill("#password", password);
+    await page.click("#login button[type=submit]");
+    await page.locator("#live").filter({ hasText: "live updates on" })
+      .waitFor({ timeout: 10000 });
+    // End the session behind the console's back, then drop its stream.
+    const s = await api("GET", "/session");
+    await api("POST", "/logout", undefined, s.body.csrfToken);
+    await page.evaluate(() => stream.dispatchEvent(new Event("error")));
+    await page.locator("#login-error").filter({ hasText: /session ended/ })
+      .waitFor({ timeout: 10000 });
+    return (await page.locator("#home").isHidden() && dialogs === 0) ||
+      `dialogs: ${dialogs}`;
   });
   if (process.env.SCREENSHOT)
     await page.screenshot({ path: process.env.SCREENSHOT });
