@@ -3,6 +3,7 @@
 #   make run       install what is missing, build, start ovmmd on ./var
 #   make check     install what is missing, build, run every test tier
 #   make lint      style, banned functions, include layering
+#   make bench     durable jobs/s against raw SQLite commits/s (bench/README.md)
 #   make clean
 #
 # SANITIZE=1 builds into build/san with ASan + UBSan.  V=1 shows commands.
@@ -66,10 +67,12 @@ UNIT_TESTS := test_util test_config test_model test_db test_auth test_http \
 	test_jobs test_events
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 APITEST := $(BUILD)/tests/apitest
+JOBLOAD := $(BUILD)/tests/jobload
+BENCH_JOBS := $(BUILD)/bench/jobs
 
 EMBED_FILES := $(sort $(wildcard schema/db/*.sql schema/api/*.json))
 
-.PHONY: all run check test lint clean deps deps-test
+.PHONY: all run check test lint clean deps deps-test bench
 all: $(BUILD)/ovmmd
 
 $(BUILD)/ovmmd: $(DAEMON_OBJS) $(BUILD)/libovmm.a
@@ -122,6 +125,16 @@ $(APITEST): tests/harness/apitest.c
 	$(call say,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(PKG_LIBS) $(TEST_LIBS)
+$(JOBLOAD): tests/harness/jobload.c
+	$(call say,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(PKG_LIBS) $(TEST_LIBS)
+
+# ---- benchmarks (bench/README.md) ----
+$(BENCH_JOBS): bench/jobs.c
+	$(call say,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(PKG_LIBS) $(TEST_LIBS)
 
 deps:
 	$(Q)scripts/install-deps.sh build
@@ -136,8 +149,12 @@ run: deps
 check: deps-test
 	$(Q)$(MAKE) --no-print-directory test
 
-test: all $(UNIT_BINS) $(APITEST)
+test: all $(UNIT_BINS) $(APITEST) $(JOBLOAD)
 	$(Q)BUILD=$(BUILD) tests/run.sh
+
+# `bench`: measure against the raw building blocks (bench/README.md).
+bench: all $(BENCH_JOBS)
+	$(Q)$(BENCH_JOBS) --ovmmd $(BUILD)/ovmmd $(BENCH_ARGS)
 
 lint: $(BUILD)/tools/genroutes
 	$(Q)BUILD=$(BUILD) scripts/lint.sh

@@ -2,7 +2,8 @@
 # tests/run.sh - every test tier, as `make test` runs it.
 #
 # Runs each unit test binary $BUILD/tests/test_* (cmocka, TAP output), then
-# the API tier (tests/api/run.sh, which also runs lifecycle.sh). All output
+# the API tier (tests/api/run.sh, which also runs lifecycle.sh, then
+# tests/api/jobs.sh: job engine load, crash and streaming tests). All output
 # goes to the terminal and to $BUILD/test-results.tap (installed at the end). Afterwards it counts
 # the "ok" and "not ok" lines over everything (TAP numbering restarts in
 # each part; only the lines count), adds one failure for any part that
@@ -67,6 +68,7 @@ for tier in $TIERS; do
         ;;
     api)
         run_part "api" bash tests/api/run.sh
+        run_part "api jobs" bash tests/api/jobs.sh
         ;;
     browser)
         run_part "browser" bash tests/browser/run.sh

@@ -347,9 +347,10 @@ api_job_get(struct api_req *req, struct api_resp *resp)
 
     if (job_id_param(req, &id) < 0)
         return -1;
-    if (w && str_to_int64(w, 0, api_conf()->job_wait_max, "wait", &wait_s)
-        < 0)
+    if (w && str_to_int64(w, 0, INT32_MAX, "wait", &wait_s) < 0)
         return -1;
+    if (wait_s > api_conf()->job_wait_max)   /* at most job_wait_max */
+        wait_s = api_conf()->job_wait_max;
     j = db_job_get(api_conf()->db, id);
     if (!j)
         return -1;

@@ -319,12 +319,13 @@ db_txn_job_release(struct db_txn *t, int64_t job_id)
 {
     struct db_conn *c = db_txn_conn(t);
 
-    if (db_run(c, "UPDATE job_objects SET granted = 0, released = 1 "
+    /* `granted` stays: the transcript shows the job did hold it. */
+    if (db_run(c, "UPDATE job_objects SET released = 1 "
                   "WHERE job_id = ?1", "i", job_id) != SQLITE_DONE ||
         db_run(c, "UPDATE objects SET locked = 0 WHERE locked = 1 AND id IN "
                   "(SELECT object_id FROM job_objects WHERE job_id = ?1) "
                   "AND NOT EXISTS (SELECT 1 FROM job_objects h WHERE "
-                  "h.object_id = objects.id AND h.granted = 1)",
+                  "h.object_id = objects.id AND h.granted = 1 AND h.released = 0)",
                "i", job_id) != SQLITE_DONE)
         return db_err_set(c, "cannot release the locks of job %" PRId64,
                           job_id);
@@ -339,7 +340,8 @@ db_txn_locks_reset(struct db_txn *t)
     if (db_run(c, "UPDATE job_objects SET granted = 0, released = 1 "
                   "WHERE released = 0 AND job_id IN (SELECT id FROM jobs "
                   "WHERE done = 1)", "") != SQLITE_DONE ||
-        db_run(c, "UPDATE job_objects SET granted = 0 WHERE granted = 1", "")
+        db_run(c, "UPDATE job_objects SET granted = 0 WHERE granted = 1 "
+                  "AND released = 0", "")
             != SQLITE_DONE ||
         db_run(c, "UPDATE objects SET locked = 0 WHERE locked = 1", "") !=
             SQLITE_DONE)

@@ -125,6 +125,7 @@ static int
 undo_common(struct job_ctx *ctx, json_object *args, json_object *undo)
 {
     const char *id = member_str(args, "id");
+    struct db_common cur = { 0 };
     struct db_txn *t;
 
     if (!id) {
@@ -137,10 +138,17 @@ undo_common(struct job_ctx *ctx, json_object *args, json_object *undo)
     if (db_txn_object_set_common(t, id, member_str(undo, "name"),
                                  member_str(undo, "description"),
                                  member_str(undo, "userData"),
-                                 member_int(undo, "generation", -1)) < 0) {
+                                 member_int(undo, "generation", -1)) < 0 ||
+        db_txn_object_common(t, id, &cur) < 0 ||
+        events_add(t, SEV_INFORMATIONAL, "object.restored", id, cur.type,
+                   cur.name, job_id(ctx), job_user(ctx), NULL,
+                   "%s '%s' restored: the job's change was undone",
+                   cur.type, cur.name) < 0) {
+        db_common_clear(&cur);
         db_txn_rollback(t);
         return -1;
     }
+    db_common_clear(&cur);
     return job_txn_commit(ctx, t, NULL);
 }
 

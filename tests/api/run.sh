@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # tests/api/run.sh - the API test tier.
 #
-# Starts one ovmmd on a temporary data directory (loopback, random port),
-# waits until it is RUNNING, adds an operator and a read-only user with
-# `ovmmd user add`, runs build/tests/apitest over tests/api/*.t, stops the
-# daemon with SIGTERM and checks that it exited 0; then runs
-# tests/api/lifecycle.sh. Output is TAP (each part numbers its own tests).
+# Starts one ovmmd on a temporary data directory (loopback, random port)
+# with diagnostic jobs on, a 2 s lock timeout and 2 job workers (jobs.t
+# depends on these), waits until it is RUNNING, adds an operator and a
+# read-only user with `ovmmd user add`, runs build/tests/apitest over
+# tests/api/*.t, stops the daemon with SIGTERM and checks that it exited 0;
+# then runs tests/api/lifecycle.sh. Output is TAP (each part numbers its
+# own tests). tests/api/jobs.sh (job load, crashes, streaming) is separate:
+# tests/run.sh runs it after this script.
 #
 # Environment: BUILD (default build), OVMMD (default $BUILD/ovmmd), APITEST
 # (default $BUILD/tests/apitest), KEEP=1 keeps the temporary directory,
@@ -68,7 +71,8 @@ run_api() {
         return
     }
     "$OVMMD" --foreground --data-dir "$DIR" --listen 127.0.0.1:0 \
-        >"$DIR/stdout" 2>"$DIR/stderr" &
+        --set job_diagnostics=true --set job_lock_timeout=2 \
+        --set job_workers=2 >"$DIR/stdout" 2>"$DIR/stderr" &
     PID=$!
 
     # Bounded wait for the port file (the daemon writes it once listening).

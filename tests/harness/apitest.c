@@ -39,6 +39,10 @@
  *   body-size N               a generated JSON body of exactly N bytes
  *   set VAR VALUE             define ${VAR} (also allowed before the first
  *                             block, for the whole file)
+ *   retry SECONDS             (GET only) while a check fails, send the
+ *                             request again every 0.1 s, for at most
+ *                             SECONDS: for states reached asynchronously
+ *                             (a job RUNNING, a lock held)
  *
  * Checks, run in order after the response arrives:
  *   status N [N...]           the status must be one of these
@@ -1244,6 +1248,7 @@ struct block {
     int status[MAX_STATUSES];
     size_t nstatus;
     char *schema;
+    long retry_s;              /* retry: repeat until the checks pass */
     struct step *steps;
     size_t nsteps;
     size_t capsteps;
@@ -1411,6 +1416,14 @@ block_parse_line(struct block *b, int line, const char *kw, const char *arg)
         }
         if (!b->nstatus)
             PERR("status needs at least one HTTP status");
+    } else if (strcmp(kw, "retry") == 0) {
+        long n;
+
+        if (!parse_long(arg, &n) || n < 1 || n > REQUEST_TIMEOUT_S)
+            PERR("retry needs a number of seconds from 1 to %d",
+                 REQUEST_TIMEOUT_S);
+        else
+            b->retry_s = n;
     } else if (strcmp(kw, "schema") == 0) {
         if (!*arg || strchr(arg, ' '))
             PERR("schema needs one name (or none)");
@@ -1659,7 +1672,9 @@ run_block(struct block *b)
     json_object *json = NULL;
     bool ok = true, have_ctype = false, is_json = false;
     const char *user = NULL, *pass = NULL;
-    struct timespec t0, t1;
+    struct timespec t0, t1, first;
+    size_t diag_base;
+    unsigned attempts = 0;
 
     memset(&r, 0, sizeof(r));
     sbuf_addf(&tname, "%s: %s", b->file, b->name);
@@ -1670,6 +1685,9 @@ run_block(struct block *b)
     if (!b->nstatus)
         sbuf_addf(&b->perr, "%s:%d: block has no status line\n", b->file,
                   b->line);
+    if (b->retry_s && b->method && strcmp(b->method, "GET") != 0)
+        sbuf_addf(&b->perr, "%s:%d: retry is for GET requests only\n",
+                  b->file, b->line);
     if (b->perr.len) {
         sbuf_adds(&diag, sbuf_str(&b->perr));
         ok = false;
@@ -1786,7 +1804,11 @@ run_block(struct block *b)
     if (b->has_body || b->body_size >= 0)
         diag_text(&diag, "request body", sbuf_str(&body), body.len);
 
-    /* Send it. */
+    /* Send it (again, for retry, until the checks pass or time is up). */
+    diag_base = diag.len;
+    clock_gettime(CLOCK_MONOTONIC, &first);
+ again:
+    attempts++;
     curl_easy_reset(g.curl);
     curl_easy_setopt(g.curl, CURLOPT_URL, url.s);
     curl_easy_setopt(g.curl, CURLOPT_CAINFO, g.cacert);
@@ -1843,13 +1865,13 @@ run_block(struct block *b)
         sbuf_addf(&diag, "response body larger than %d bytes\n",
                   MAX_RESPONSE_BYTES);
         ok = false;
-        goto done;
+        goto checked;
     }
     if (r.rc != CURLE_OK) {
         sbuf_addf(&diag, "transfer failed: %s: %s\n", curl_easy_strerror(r.rc),
                   r.errbuf[0] ? r.errbuf : "(no detail)");
         ok = false;
-        goto done;
+        goto checked;
     }
     sbuf_addf(&diag, "response: %ld in %.3f s\n", r.status, r.seconds);
 
@@ -2147,6 +2169,36 @@ run_block(struct block *b)
         free(v);
     }
 
+ checked:
+    if (!ok && b->retry_s) {
+        double spent = (double)(t1.tv_sec - first.tv_sec) +
+                       (double)(t1.tv_nsec - first.tv_nsec) / 1e9;
+
+        if (spent < (double)b->retry_s) {
+            /* Forget this attempt entirely and ask again in 0.1 s. */
+            struct timespec pause = { 0, 100 * 1000 * 1000 };
+
+            json_object_put(json);
+            json = NULL;
+            free(schema);
+            schema = NULL;
+            free(path);
+            path = NULL;
+            free_segs(segs, nsegs);
+            nsegs = 0;
+            route = NULL;
+            response_release(&r);
+            memset(&r, 0, sizeof(r));
+            diag.len = diag_base;
+            diag.s[diag.len] = '\0';
+            ok = true;
+            is_json = false;
+            nanosleep(&pause, NULL);
+            goto again;
+        }
+        sbuf_addf(&diag, "(still failing after %u attempts in %.1f s)\n",
+                  attempts, spent);
+    }
     if (!ok || g.verbose) {
         for (i = 0; i < r.headers.n; i++)
             sbuf_addf(&diag, "response header: %s: %s\n", r.headers.v[i].k,

@@ -748,12 +748,13 @@ test_engine_touch(void **state)
                                     SEV_INFORMATIONAL), 1);
     assert_int_equal(manager_events(fx, id, "job.failure", SEV_WARNING), 0);
 
-    /* Locks: released, not deleted (GET /Job?object= still finds it). */
+    /* Locks: released, not deleted (GET /Job?object= still finds it), and
+     * still marked granted, so the transcript shows the job held it. */
     assert_no_locks(fx);
     assert_int_equal(db_job_objects(fx->db, id, &objs, &n), 0);
     assert_int_equal(n, 1);
     assert_true(objs[0].released);
-    assert_false(objs[0].granted);
+    assert_true(objs[0].granted);
     db_job_objects_free(objs, n);
     engine_stop(fx, 5000);
 }
