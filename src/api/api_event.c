@@ -104,33 +104,6 @@ event_json(const struct db_event *e, const char *base)
 
 /* ---- query parameters ---- */
 
-/* Read ?limit= and ?offset= as api_object.c does. No limit means all. */
-static int
-paging(const struct api_req *req, int64_t *limit, int64_t *offset)
-{
-    const struct api_conf *c = api_conf();
-    const char *l = api_query(req, "limit"), *o = api_query(req, "offset");
-
-    *limit = -1;
-    *offset = 0;
-    if (l && str_to_int64(l, 1, c->max_list_limit, "limit", limit) < 0)
-        return -1;
-    if (o && str_to_int64(o, 0, INT64_MAX / 2, "offset", offset) < 0)
-        return -1;
-    if (o && !l)
-        *limit = c->default_list_limit;
-    return 0;
-}
-
-static void
-total_header(struct api_resp *resp, int64_t total)
-{
-    char num[32];
-
-    snprintf(num, sizeof(num), "%" PRId64, total);
-    api_resp_header(resp, "X-Total-Count", num);
-}
-
 /*
  * The filters of GET /Event and /Event/id into @f. The strings in @f are
  * borrowed from @req. 0, or -1 with ERR_INVALID (400) naming the bad
@@ -177,7 +150,7 @@ event_filter(const struct api_req *req, struct db_event_filter *f)
     v = api_query(req, "job");
     if (v && str_to_int64(v, 1, INT64_MAX, "job", &f->job_id) < 0)
         return -1;
-    return paging(req, &f->limit, &f->offset);
+    return api_paging(req, &f->limit, &f->offset);
 }
 
 /* The {id} path parameter as an event id: 400 when it is not a number. */
@@ -220,7 +193,7 @@ event_list(struct api_req *req, struct api_resp *resp, bool ids_only)
     }
     db_events_free(v, n);
     api_reply(resp, arr);
-    total_header(resp, total);
+    api_total_header(resp, total);
     return 0;
 }
 

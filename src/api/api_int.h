@@ -23,6 +23,15 @@ const struct model_type *api_req_type(const struct api_req *req);
  * ERR_INVALID (empty, malformed, not an object).
  */
 json_object *api_body_object(const struct api_req *req);
+/*
+ * Read ?limit= and ?offset= (extension paging): *limit -1 (all) without
+ * them; offset alone pages by default_list_limit. 0, or -1 with
+ * ERR_INVALID.
+ */
+int api_paging(const struct api_req *req, int64_t *limit, int64_t *offset);
+/* Add X-Total-Count: @total (the count before paging). */
+void api_total_header(struct api_resp *resp, int64_t total);
+
 struct db_job;
 /* The Oracle Job object for @j (api_job.c). New reference. */
 json_object *api_job_json(const struct db_job *j, const char *base);

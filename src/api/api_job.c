@@ -146,7 +146,6 @@ caller(const struct api_req *req)
 static int
 parse_filter(const struct api_req *req, struct db_job_filter *f)
 {
-    const struct api_conf *c = api_conf();
     const char *v;
 
     memset(f, 0, sizeof(*f));
@@ -176,15 +175,8 @@ parse_filter(const struct api_req *req, struct db_job_filter *f)
     if ((v = api_query(req, "parent")) &&
         str_to_int64(v, 0, INT64_MAX, "parent", &f->parent_id) < 0)
         return -1;
-    if ((v = api_query(req, "limit")) &&
-        str_to_int64(v, 1, c->max_list_limit, "limit", &f->limit) < 0)
+    if (api_paging(req, &f->limit, &f->offset) < 0)
         return -1;
-    if ((v = api_query(req, "offset"))) {
-        if (str_to_int64(v, 0, INT64_MAX / 2, "offset", &f->offset) < 0)
-            return -1;
-        if (f->limit < 0)
-            f->limit = c->default_list_limit;
-    }
     if ((v = api_query(req, "order"))) {
         if (strcmp(v, "desc") == 0) {
             f->newest_first = true;
@@ -194,15 +186,6 @@ parse_filter(const struct api_req *req, struct db_job_filter *f)
         }
     }
     return 0;
-}
-
-static void
-total_header(struct api_resp *resp, int64_t total)
-{
-    char num[32];
-
-    snprintf(num, sizeof(num), "%" PRId64, total);
-    api_resp_header(resp, "X-Total-Count", num);
 }
 
 /* One CSV field: quoted when it holds a comma, quote or line break;
@@ -308,7 +291,7 @@ api_job_list(struct api_req *req, struct api_resp *resp)
             json_object_array_add(arr, api_job_json(v[i], req->base_uri));
         api_reply(resp, arr);
     }
-    total_header(resp, total);
+    api_total_header(resp, total);
     db_jobs_free(v, n);
     return 0;
 }
@@ -333,7 +316,7 @@ api_job_ids(struct api_req *req, struct api_resp *resp)
                                            req->base_uri));
     db_jobs_free(v, n);
     api_reply(resp, arr);
-    total_header(resp, total);
+    api_total_header(resp, total);
     return 0;
 }
 

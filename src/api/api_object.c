@@ -19,9 +19,8 @@
 #include "util/err.h"
 #include "util/str.h"
 
-/* Read ?limit= and ?offset=. No limit means all (-1). */
-static int
-paging(const struct api_req *req, int64_t *limit, int64_t *offset)
+int
+api_paging(const struct api_req *req, int64_t *limit, int64_t *offset)
 {
     const struct api_conf *c = api_conf();
     const char *l = api_query(req, "limit"), *o = api_query(req, "offset");
@@ -37,8 +36,8 @@ paging(const struct api_req *req, int64_t *limit, int64_t *offset)
     return 0;
 }
 
-static void
-total_header(struct api_resp *resp, int64_t total)
+void
+api_total_header(struct api_resp *resp, int64_t total)
 {
     char num[32];
 
@@ -57,7 +56,7 @@ list_objects(struct api_req *req, struct api_resp *resp,
     json_object *arr;
     size_t n = 0, i;
 
-    if (paging(req, &limit, &offset) < 0)
+    if (api_paging(req, &limit, &offset) < 0)
         return -1;
     if (db_object_list(api_conf()->db, t, column, value, limit, offset, &objs,
                        &n, &total) < 0)
@@ -67,7 +66,7 @@ list_objects(struct api_req *req, struct api_resp *resp,
         json_object_array_add(arr, model_obj_to_json(objs[i], req->base_uri));
     model_objs_free(objs, n);
     api_reply(resp, arr);
-    total_header(resp, total);
+    api_total_header(resp, total);
     return 0;
 }
 
@@ -92,7 +91,7 @@ api_object_ids(struct api_req *req, struct api_resp *resp)
     json_object *arr;
     size_t n = 0, i;
 
-    if (!t || paging(req, &limit, &offset) < 0)
+    if (!t || api_paging(req, &limit, &offset) < 0)
         return -1;
     if (db_object_refs(api_conf()->db, t, NULL, NULL, limit, offset, &refs, &n,
                        &total) < 0)
@@ -103,7 +102,7 @@ api_object_ids(struct api_req *req, struct api_resp *resp)
                                                   refs[i].name, req->base_uri));
     model_refs_free(refs, n);
     api_reply(resp, arr);
-    total_header(resp, total);
+    api_total_header(resp, total);
     return 0;
 }
 

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tmpdir.h"
 #include "auth/auth.h"
 #include "db/db.h"
 #include "util/alloc.h"
@@ -56,34 +57,13 @@ sleep_ms(long ms)
         ;
 }
 
-static void
-remove_tree(const char *dir)
-{
-    struct dirent *de;
-    char *path;
-    DIR *d = opendir(dir);
-
-    if (!d)
-        return;
-    while ((de = readdir(d))) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        path = xasprintf("%s/%s", dir, de->d_name);
-        unlink(path);
-        xfree(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static int
 setup(void **state)
 {
     struct fixture *fx = xcalloc(1, sizeof(*fx));
     char *path;
 
-    str_copy(fx->dir, "/tmp/ovmm-test-auth-XXXXXX", sizeof(fx->dir));
-    if (!mkdtemp(fx->dir)) {
+    if (tmpdir_make(fx->dir, sizeof(fx->dir), "auth") < 0) {
         xfree(fx);
         return -1;
     }
@@ -92,7 +72,7 @@ setup(void **state)
     xfree(path);
     if (!fx->db) {
         fprintf(stderr, "# db_open: %s\n", err_message());
-        remove_tree(fx->dir);
+        tmpdir_remove(fx->dir);
         xfree(fx);
         return -1;
     }
@@ -100,7 +80,7 @@ setup(void **state)
     if (auth_init(fx->db, &fx->conf) < 0) {
         fprintf(stderr, "# auth_init: %s\n", err_message());
         db_close(fx->db);
-        remove_tree(fx->dir);
+        tmpdir_remove(fx->dir);
         xfree(fx);
         return -1;
     }
@@ -115,7 +95,7 @@ teardown(void **state)
 
     auth_shutdown();
     db_close(fx->db);
-    remove_tree(fx->dir);
+    tmpdir_remove(fx->dir);
     xfree(fx);
     return 0;
 }

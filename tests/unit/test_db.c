@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tmpdir.h"
 #include "db/db.h"
 #include "model/model.h"
 #include "util/alloc.h"
@@ -43,8 +44,7 @@ setup(void **state)
 {
     struct fixture *fx = xcalloc(1, sizeof(*fx));
 
-    str_copy(fx->dir, "/tmp/ovmm-test-db-XXXXXX", sizeof(fx->dir));
-    if (!mkdtemp(fx->dir)) {
+    if (tmpdir_make(fx->dir, sizeof(fx->dir), "db") < 0) {
         xfree(fx);
         return -1;
     }
@@ -58,20 +58,8 @@ static int
 teardown(void **state)
 {
     struct fixture *fx = *state;
-    struct dirent *de;
-    DIR *d = opendir(fx->dir);
 
-    for (de = d ? readdir(d) : NULL; de; de = readdir(d)) {
-        char *AUTOFREE p = NULL;
-
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        p = xasprintf("%s/%s", fx->dir, de->d_name);
-        unlink(p);
-    }
-    if (d)
-        closedir(d);
-    rmdir(fx->dir);
+    tmpdir_remove(fx->dir);
     xfree(fx->path);
     xfree(fx);
     return 0;

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tmpdir.h"
 #include "db/db.h"
 #include "events/events.h"
 #include "jobs/jobs.h"
@@ -47,8 +48,7 @@ setup(void **state)
 {
     struct fixture *fx = xcalloc(1, sizeof(*fx));
 
-    str_copy(fx->dir, "/tmp/ovmm-test-events-XXXXXX", sizeof(fx->dir));
-    if (!mkdtemp(fx->dir)) {
+    if (tmpdir_make(fx->dir, sizeof(fx->dir), "events") < 0) {
         xfree(fx);
         return -1;
     }
@@ -68,24 +68,11 @@ static int
 teardown(void **state)
 {
     struct fixture *fx = *state;
-    struct dirent *de;
-    DIR *d;
 
     if (fx->engine)
         jobs_stop(0);
     db_close(fx->db);
-    d = opendir(fx->dir);
-    for (de = d ? readdir(d) : NULL; de; de = readdir(d)) {
-        char *AUTOFREE p = NULL;
-
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        p = xasprintf("%s/%s", fx->dir, de->d_name);
-        unlink(p);
-    }
-    if (d)
-        closedir(d);
-    rmdir(fx->dir);
+    tmpdir_remove(fx->dir);
     xfree(fx->manager);
     xfree(fx->path);
     xfree(fx);
