@@ -16,7 +16,7 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 endif
 
 CC ?= gcc
-PKGS := libmicrohttpd sqlite3 json-c openssl uuid libsodium
+PKGS := libmicrohttpd sqlite3 json-c openssl uuid libsodium libvirt libxml-2.0
 TEST_PKGS := cmocka libcurl
 # Recursive (=) so pkg-config runs after install-deps in a sub-make.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
@@ -40,31 +40,32 @@ endif
 
 UTIL_SRCS := src/util/alloc.c src/util/err.c src/util/log.c src/util/buf.c \
 	src/util/json.c src/util/str.c src/util/lockfile.c src/util/fs.c \
-	src/util/notify.c
+	src/util/notify.c src/util/secret.c
 CONF_SRCS := src/conf/config.c
 MODEL_SRCS := src/model/model.c src/model/types.c
 DB_SRCS := src/db/db.c src/db/db_object.c src/db/db_manager.c \
 	src/db/db_user.c src/db/db_session.c src/db/db_txn.c src/db/db_job.c \
-	src/db/db_event.c
+	src/db/db_event.c src/db/db_server.c
 JOBS_SRCS := src/jobs/engine.c src/jobs/locks.c src/jobs/ops.c \
-	src/jobs/op_event.c src/jobs/op_user.c
+	src/jobs/op_event.c src/jobs/op_user.c src/jobs/op_server.c
 EVENTS_SRCS := src/events/events.c
 AUTH_SRCS := src/auth/password.c src/auth/session.c src/auth/authz.c
 API_SRCS := src/api/dispatch.c src/api/api_object.c src/api/api_session.c \
 	src/api/api_user.c src/api/api_openapi.c src/api/api_job.c \
-	src/api/api_event.c src/api/api_update.c
+	src/api/api_event.c src/api/api_update.c src/api/api_server.c
 HTTP_SRCS := src/http/server.c src/http/request.c src/http/response.c \
 	src/http/static.c src/http/cert.c src/http/wait.c
+HV_SRCS := src/hv/libvirt.c src/hv/uri.c src/hv/sim.c
 GEN_SRCS := $(BUILD)/gen/embedded.c $(BUILD)/gen/routes.c
 
 LIB_SRCS := $(UTIL_SRCS) $(CONF_SRCS) $(MODEL_SRCS) $(DB_SRCS) $(AUTH_SRCS) \
-	$(JOBS_SRCS) $(EVENTS_SRCS) $(API_SRCS) $(HTTP_SRCS)
+	$(JOBS_SRCS) $(EVENTS_SRCS) $(API_SRCS) $(HTTP_SRCS) $(HV_SRCS)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS)) \
 	$(patsubst %.c,%.o,$(GEN_SRCS))
 DAEMON_OBJS := $(BUILD)/src/main.o $(BUILD)/src/admin.o
 
 UNIT_TESTS := test_util test_config test_model test_db test_auth test_http \
-	test_jobs test_events
+	test_jobs test_events test_hv
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 APITEST := $(BUILD)/tests/apitest
 JOBLOAD := $(BUILD)/tests/jobload
@@ -144,7 +145,7 @@ deps-test:
 # `run`: install, build, start in the foreground on ./var with defaults.
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)exec $(BUILD)/ovmmd --foreground --data-dir ./var
+	$(Q)exec $(BUILD)/ovmmd --foreground --data-dir ./var --simulate 3
 
 check: deps-test
 	$(Q)$(MAKE) --no-print-directory test

@@ -9,7 +9,7 @@
 set -eu
 
 BUILD_PKGS="gcc make pkg-config libmicrohttpd-dev libsqlite3-dev libjson-c-dev
-libvirt-dev libssl-dev uuid-dev libsodium-dev openssl"
+libvirt-dev libxml2-dev libssl-dev uuid-dev libsodium-dev openssl"
 TEST_PKGS="libcmocka-dev libcurl4-openssl-dev curl sqlite3 procps chromium nodejs"
 
 case "${1:-all}" in

@@ -30,7 +30,7 @@ report "no banned functions (use util/alloc.h, snprintf, str_copy, str_to_int64)
 allowed() {
 	case "$1" in
 	http) echo "api auth events console" ;;
-	api) echo "jobs db model auth events" ;;
+	api) echo "jobs db model auth events hv" ;;
 	jobs) echo "hv db model events" ;;
 	hv) echo "model" ;;
 	db) echo "model" ;;

@@ -34,12 +34,14 @@
 #include "auth/auth.h"
 #include "db/db.h"
 #include "http/http.h"
+#include "hv/hv.h"
 #include "jobs/jobs.h"
 #include "ovmmd.h"
 #include "util/alloc.h"
 #include "util/err.h"
 #include "util/fs.h"
 #include "util/lockfile.h"
+#include "util/secret.h"
 #include "util/log.h"
 #include "util/str.h"
 
@@ -69,6 +71,7 @@ usage(FILE *f)
             "  --listen ADDR:PORT  HTTPS address (default 127.0.0.1:7002)\n"
             "  --foreground        stay in the foreground, log to stderr too\n"
             "  --set KEY=VALUE     set any configuration key\n"
+            "  --simulate N        provide N simulated servers sim-1..N\n"
             "  --version, --help\n"
             "Passwords for 'user add' and 'user passwd' are read from stdin.\n");
 }
@@ -96,6 +99,8 @@ paths_init(struct paths *p, const struct config *c)
     p->port = under(d, "ovmmd.port");
     p->http_port = under(d, "ovmmd.http-port");
     p->web_root = xstrdup(*c->web_root ? c->web_root : OVMM_WEB_ROOT);
+    p->secret_key = under(d, "secret.key");
+    p->sim_dir = under(d, "sim");
 }
 
 void
@@ -110,6 +115,8 @@ paths_release(struct paths *p)
     xfree(p->port);
     xfree(p->http_port);
     xfree(p->web_root);
+    xfree(p->secret_key);
+    xfree(p->sim_dir);
     memset(p, 0, sizeof(*p));
 }
 
@@ -330,6 +337,10 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
         .default_list_limit = c->list_limit_default,
         .job_wait_max = c->job_wait_max,
         .job_diagnostics = c->job_diagnostics,
+        .hv_uri_template = c->hv_uri_template,
+        .sim_dir = c->simulate > 0 ? p.sim_dir : NULL,
+        .agent_login = c->agent_login,
+        .default_agent_password = c->default_agent_password,
     };
     api_init(&apc);
     jc = (struct jobs_conf){
@@ -356,6 +367,18 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
     };
     if (auth_init(db, &ac) < 0 || bootstrap_admin(db, &p) < 0)
         goto fail_msg;
+    if (secret_init(p.secret_key) < 0)
+        goto fail_msg;
+    if (c->simulate > 0) {
+        char *AUTOFREE seed = db_manager_id(db);
+
+        if (!seed || hv_sim_generate(p.sim_dir, (unsigned)c->simulate,
+                                     seed) < 0)
+            goto fail_msg;
+        log_info("simulating %lld server(s): sim-1 .. sim-%lld (node files "
+                 "in '%s')", (long long)c->simulate, (long long)c->simulate,
+                 p.sim_dir);
+    }
 
     /* The host part of listen: "[::1]:7002" -> "::1", "a.b:7002" -> "a.b". */
     if (c->listen[0] == '[') {
@@ -479,6 +502,7 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
     }
     api_shutdown();
     auth_shutdown();
+    hv_shutdown();
     db_close(db);
     lockfile_release(lockfd);
     paths_release(&p);
@@ -496,6 +520,7 @@ main(int argc, char **argv)
         { "foreground", no_argument, NULL, 'f' },
         { "set", required_argument, NULL, 's' },
         { "role", required_argument, NULL, 'r' },
+        { "simulate", required_argument, NULL, 'S' },
         { "version", no_argument, NULL, 'V' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -506,6 +531,7 @@ main(int argc, char **argv)
     char **sets;
     size_t nsets = 0, i;
     const char *data_dir = NULL, *listen = NULL, *role = NULL;
+    const char *simulate = NULL;
     int opt, ret;
 
     /* Options may follow subcommands ("ovmmd user add bob --data-dir x"):
@@ -531,6 +557,9 @@ main(int argc, char **argv)
             break;
         case 'r':
             role = optarg;
+            break;
+        case 'S':
+            simulate = optarg;
             break;
         case 'V':
             printf("ovmmd %s\n", OVMM_VERSION);
@@ -564,7 +593,8 @@ main(int argc, char **argv)
             goto fail;
     }
     if ((data_dir && config_set(&c, "data_dir", data_dir) < 0) ||
-        (listen && config_set(&c, "listen", listen) < 0))
+        (listen && config_set(&c, "listen", listen) < 0) ||
+        (simulate && config_set(&c, "simulate", simulate) < 0))
         goto fail;
     xfree(sets);
     sets = NULL;

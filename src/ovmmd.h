@@ -17,6 +17,8 @@ struct paths {
     char *port;        /* <data>/ovmmd.port */
     char *http_port;   /* <data>/ovmmd.http-port */
     char *web_root;    /* console files */
+    char *secret_key;  /* key that seals agent and IPMI passwords */
+    char *sim_dir;     /* node files of simulated servers */
 };
 
 /* Resolve every path of @c into @p (free with paths_release()). */

@@ -144,6 +144,10 @@ struct api_conf {
     int64_t default_list_limit;/* default page for extension lists (100) */
     int64_t job_wait_max;      /* longest ?wait= on GET /Job/{id}, seconds */
     bool job_diagnostics;      /* POST /Job/diagnostic enabled */
+    const char *hv_uri_template; /* hv_uri_template: "xen+tls://{host}/system" */
+    const char *sim_dir;       /* <data>/sim when simulating, else NULL */
+    const char *agent_login;   /* agent_login: user name for agents */
+    const char *default_agent_password; /* "" : none */
 };
 
 /* Remember @conf (copied; strings must outlive api). Main thread. */

@@ -143,6 +143,23 @@ static const struct conf_key keys[] = {
             "Enables POST /Job/diagnostic, jobs of diagnostic operations "
             "(sleep, touch, fail) used by the tests and benchmarks. Keep "
             "false in production."),
+    KEY_INT(simulate, 0, 0, 64, 0,
+            "Simulated servers to provide, through libvirt's test driver: "
+            "node files sim-1 .. sim-N are written into <data_dir>/sim at "
+            "start and POST /Server/discover accepts the names sim-1 .. "
+            "sim-N. make run uses 3. 0: none."),
+    KEY_STR(hv_uri_template, "xen+tls://{host}/system", 0,
+            "libvirt URI of a discovered server, with {host} replaced by "
+            "the name or address given to discovery and {user} by "
+            "agent_login; for example xen+ssh://{user}@{host}/system or "
+            "qemu+tls://{host}/system. A serverName that already is a URI "
+            "is used as it is."),
+    KEY_STR(agent_login, "oracle", 0,
+            "User name ovmm presents to servers' agents (libvirt "
+            "authentication)."),
+    KEY_STR(default_agent_password, "", 0,
+            "Agent password used when a discovery request carries none "
+            "(python-ovmclient sends an empty body). Empty: none."),
 };
 
 /*

@@ -51,6 +51,10 @@ struct config {
     int64_t job_retention_days;   /* job_retention_days */
     int64_t event_retention_days; /* event_retention_days */
     bool job_diagnostics;     /* job_diagnostics: POST /Job/diagnostic */
+    int64_t simulate;         /* simulate: simulated servers sim-1..N */
+    char *hv_uri_template;    /* hv_uri_template */
+    char *agent_login;        /* agent_login */
+    char *default_agent_password; /* default_agent_password */
 };
 
 struct conf_key {

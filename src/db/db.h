@@ -243,6 +243,61 @@ int db_txn_object_set_common(struct db_txn *t, const char *id,
                              const char *name, const char *description,
                              const char *user_data, int64_t generation);
 
+/* ---- servers, ports, networks, CPU groups (db_server.c) ---- */
+
+/* What discovery writes about a server (NULL strings: unknown). */
+struct db_server_facts {
+    const char *id;            /* the host UUID in Oracle's colon form */
+    const char *name;          /* objects.name for a new server */
+    const char *ip_address;    /* as discovered (unique) */
+    const char *agent_login;
+    const char *agent_password; /* sealed, or NULL */
+    const char *libvirt_uri;
+    const char *manager_uuid;  /* owner, or NULL */
+    const char *hostname;
+    const char *bios_vendor, *bios_version, *bios_release_date;
+    const char *processor_type;
+    int64_t processor_speed_khz;
+    int64_t sockets, threads_per_core, cores_per_socket;
+    int64_t total_cores, enabled_cores;
+    int64_t memory_mib, usable_memory_mib;
+    const char *manufacturer, *product_name, *serial_number;
+    const char *cpu_vendor, *cpu_model_name;
+    int64_t cpu_family, cpu_model;   /* -1: unknown */
+    const char *hypervisor_json;
+    const char *cpu_group_id;  /* NULL: none */
+};
+
+/* Create the server (objects + servers rows) or, when @f->id exists,
+ * refresh its facts (not its name, roles, pool, maintenance or owner).
+ * *created says which. */
+int db_txn_server_put(struct db_txn *t, const struct db_server_facts *f,
+                      bool *created);
+/* The id of the server discovered as @address, or NULL (ERR_NOT_FOUND). */
+char *db_txn_server_by_address(struct db_txn *t, const char *address);
+/* Make sure CPU compatibility group @id exists; *created says whether it
+ * was made now. */
+int db_txn_cpu_group_ensure(struct db_txn *t, const char *id,
+                            const char *name, const char *vendor,
+                            int64_t family, int64_t model, bool *created);
+/* Create or refresh the Ethernet port @ifname of @server_id; *id_out
+ * receives its id (caller frees). */
+int db_txn_port_put(struct db_txn *t, const char *server_id,
+                    const char *server_name, const char *ifname,
+                    const char *mac, int64_t mtu, bool up, char **id_out);
+/* The network carrying the MANAGEMENT role, made (with MANAGEMENT,
+ * LIVE_MIGRATE and CLUSTER_HEARTBEAT, named @name) when none exists.
+ * *id_out receives its id (caller frees); *created says whether it is
+ * new. */
+int db_txn_management_network(struct db_txn *t, const char *name,
+                              char **id_out, bool *created);
+/* Put port @port_id on network @network_id (NULL: none). */
+int db_txn_port_set_network(struct db_txn *t, const char *port_id,
+                            const char *network_id);
+/* Delete object @id (any type: its type row goes by cascade) and, for a
+ * server, its Ethernet ports. ERR_NOT_FOUND. */
+int db_txn_object_delete(struct db_txn *t, const char *id);
+
 /* ---- jobs (db_job.c) ---- */
 
 /* Job run states, as Oracle VM names them. */

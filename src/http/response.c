@@ -55,6 +55,7 @@ static const unsigned status_table[ERR__COUNT] = {
     [ERR_CONFIG] = MHD_HTTP_INTERNAL_SERVER_ERROR,
     [ERR_BUSY] = MHD_HTTP_CONFLICT,
     [ERR_ABORTED] = MHD_HTTP_CONFLICT,
+    [ERR_UNREACHABLE] = MHD_HTTP_BAD_GATEWAY,
 };
 
 unsigned

@@ -19,6 +19,9 @@ extern const struct job_op_type job_op_user_delete;
 extern const struct job_op_type job_op_user_password;
 extern const struct job_op_type job_op_user_disabled;
 
+/* op_server.c */
+extern const struct job_op_type job_op_server_discover;
+
 /* ops.c */
 extern const struct job_op_type job_op_object_update;
 extern const struct job_op_type job_op_diag_sleep;

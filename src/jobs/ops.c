@@ -38,6 +38,7 @@ const struct job_op_type *const job_op_table[] = {
     &job_op_user_delete,
     &job_op_user_password,
     &job_op_user_disabled,
+    &job_op_server_discover,
     NULL,
 };
 

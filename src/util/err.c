@@ -33,6 +33,7 @@ static const char *const err_names[ERR__COUNT] = {
     [ERR_CONFIG] = "CONFIG_ERROR",
     [ERR_BUSY] = "BUSY",
     [ERR_ABORTED] = "ABORTED",
+    [ERR_UNREACHABLE] = "SERVER_UNREACHABLE",
 };
 
 void

@@ -36,6 +36,7 @@ enum err_code {
     ERR_CONFIG,          /* bad configuration */
     ERR_BUSY,            /* a resource is held by someone else (data dir) */
     ERR_ABORTED,         /* a job was aborted by a user */
+    ERR_UNREACHABLE,     /* a managed server (hypervisor) cannot be reached */
     ERR__COUNT
 };
 

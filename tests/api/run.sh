@@ -72,7 +72,7 @@ run_api() {
     }
     "$OVMMD" --foreground --data-dir "$DIR" --listen 127.0.0.1:0 \
         --set job_diagnostics=true --set job_lock_timeout=2 \
-        --set job_workers=2 >"$DIR/stdout" 2>"$DIR/stderr" &
+        --set job_workers=2 --simulate 3 >"$DIR/stdout" 2>"$DIR/stderr" &
     PID=$!
 
     # Bounded wait for the port file (the daemon writes it once listening).
