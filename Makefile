@@ -3,7 +3,8 @@
 #   make run       install what is missing, build, start ovmmd on ./var
 #   make check     install what is missing, build, run every test tier
 #   make lint      style, banned functions, include layering
-#   make bench     durable jobs/s against raw SQLite commits/s (bench/README.md)
+#   make bench     durable jobs/s against raw SQLite commits/s, a monitoring
+#                  cycle against raw bulk stats calls (bench/README.md)
 #   make clean
 #
 # SANITIZE=1 builds into build/san with ASan + UBSan.  V=1 shows commands.
@@ -40,36 +41,42 @@ endif
 
 UTIL_SRCS := src/util/alloc.c src/util/err.c src/util/log.c src/util/buf.c \
 	src/util/json.c src/util/str.c src/util/lockfile.c src/util/fs.c \
-	src/util/notify.c src/util/secret.c
+	src/util/notify.c src/util/secret.c src/util/ipmi.c
 CONF_SRCS := src/conf/config.c
 MODEL_SRCS := src/model/model.c src/model/types.c
 DB_SRCS := src/db/db.c src/db/db_object.c src/db/db_manager.c \
 	src/db/db_user.c src/db/db_session.c src/db/db_txn.c src/db/db_job.c \
-	src/db/db_event.c src/db/db_server.c
+	src/db/db_event.c src/db/db_server.c src/db/db_pool.c \
+	src/db/db_monitor.c
 JOBS_SRCS := src/jobs/engine.c src/jobs/locks.c src/jobs/ops.c \
-	src/jobs/op_event.c src/jobs/op_user.c src/jobs/op_server.c
+	src/jobs/op_event.c src/jobs/op_user.c src/jobs/op_server.c \
+	src/jobs/op_pool.c
 EVENTS_SRCS := src/events/events.c
 AUTH_SRCS := src/auth/password.c src/auth/session.c src/auth/authz.c
 API_SRCS := src/api/dispatch.c src/api/api_object.c src/api/api_session.c \
 	src/api/api_user.c src/api/api_openapi.c src/api/api_job.c \
-	src/api/api_event.c src/api/api_update.c src/api/api_server.c
+	src/api/api_event.c src/api/api_update.c src/api/api_server.c \
+	src/api/api_pool.c
 HTTP_SRCS := src/http/server.c src/http/request.c src/http/response.c \
 	src/http/static.c src/http/cert.c src/http/wait.c
 HV_SRCS := src/hv/libvirt.c src/hv/uri.c src/hv/sim.c
+POLICY_SRCS := src/policy/registry.c src/policy/monitor.c
 GEN_SRCS := $(BUILD)/gen/embedded.c $(BUILD)/gen/routes.c
 
 LIB_SRCS := $(UTIL_SRCS) $(CONF_SRCS) $(MODEL_SRCS) $(DB_SRCS) $(AUTH_SRCS) \
-	$(JOBS_SRCS) $(EVENTS_SRCS) $(API_SRCS) $(HTTP_SRCS) $(HV_SRCS)
+	$(JOBS_SRCS) $(EVENTS_SRCS) $(API_SRCS) $(HTTP_SRCS) $(HV_SRCS) \
+	$(POLICY_SRCS)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS)) \
 	$(patsubst %.c,%.o,$(GEN_SRCS))
 DAEMON_OBJS := $(BUILD)/src/main.o $(BUILD)/src/admin.o
 
 UNIT_TESTS := test_util test_config test_model test_db test_auth test_http \
-	test_jobs test_events test_hv
+	test_jobs test_events test_hv test_monitor test_server_ops
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 APITEST := $(BUILD)/tests/apitest
 JOBLOAD := $(BUILD)/tests/jobload
 BENCH_JOBS := $(BUILD)/bench/jobs
+BENCH_MONITOR := $(BUILD)/bench/monitor
 
 EMBED_FILES := $(sort $(wildcard schema/db/*.sql schema/api/*.json))
 
@@ -136,6 +143,10 @@ $(BENCH_JOBS): bench/jobs.c
 	$(call say,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(PKG_LIBS) $(TEST_LIBS)
+$(BENCH_MONITOR): bench/monitor.c $(BUILD)/libovmm.a
+	$(call say,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libovmm.a $(PKG_LIBS)
 
 deps:
 	$(Q)scripts/install-deps.sh build
@@ -154,8 +165,9 @@ test: all $(UNIT_BINS) $(APITEST) $(JOBLOAD)
 	$(Q)BUILD=$(BUILD) tests/run.sh
 
 # `bench`: measure against the raw building blocks (bench/README.md).
-bench: all $(BENCH_JOBS)
+bench: all $(BENCH_JOBS) $(BENCH_MONITOR)
 	$(Q)$(BENCH_JOBS) --ovmmd $(BUILD)/ovmmd $(BENCH_ARGS)
+	$(Q)$(BENCH_MONITOR) $(BENCH_MONITOR_ARGS)
 
 lint: $(BUILD)/tools/genroutes
 	$(Q)BUILD=$(BUILD) scripts/lint.sh

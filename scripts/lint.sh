@@ -37,7 +37,7 @@ allowed() {
 	auth) echo "db model" ;;
 	events) echo "db model" ;;
 	console) echo "hv auth" ;;
-	policy) echo "jobs db model events" ;;
+	policy) echo "jobs db model events hv" ;;
 	conf | model) echo "" ;;
 	util) echo "" ;;
 	*) echo "ANY" ;;

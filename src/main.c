@@ -5,8 +5,10 @@
  * reverse: config -> data-directory lock -> log -> database (migrations,
  * integrity check) -> authentication (first-start administrator) -> TLS
  * certificate -> [detach] -> REST API -> HTTP listening with the Manager
- * STARTING -> start-up work -> RUNNING. Clients can connect while the
- * Manager is STARTING and read, but every change gets 503 until RUNNING.
+ * STARTING -> start-up work (job recovery, job workers, the monitor,
+ * whose first cycle reconciles every server) -> RUNNING. Clients can
+ * connect while the Manager is STARTING and read, but every change gets
+ * 503 until RUNNING.
  *
  * Threads: libmicrohttpd's own. The main thread blocks SIGTERM, SIGINT
  * and SIGHUP before any thread exists (so they inherit the mask) and
@@ -37,6 +39,7 @@
 #include "hv/hv.h"
 #include "jobs/jobs.h"
 #include "ovmmd.h"
+#include "policy/monitor.h"
 #include "util/alloc.h"
 #include "util/err.h"
 #include "util/fs.h"
@@ -280,6 +283,7 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
     struct api_conf apc;
     struct jobs_conf jc;
     bool jobs_running = false;
+    struct monitor *mon = NULL;
     enum log_level level;
     sigset_t sigs;
     char *AUTOFREE host = NULL;
@@ -341,6 +345,11 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
         .sim_dir = c->simulate > 0 ? p.sim_dir : NULL,
         .agent_login = c->agent_login,
         .default_agent_password = c->default_agent_password,
+        .ipmi_timeout_ms = c->ipmi_timeout * 1000,
+        .ipmi_cipher_suite = (int)c->ipmi_cipher_suite,
+        .power_confirm_ms = c->power_confirm_timeout * 1000,
+        .wol_address = c->wol_address,
+        .wol_port = (int)c->wol_port,
     };
     api_init(&apc);
     jc = (struct jobs_conf){
@@ -427,6 +436,23 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
     if (jobs_recover() < 0 || jobs_start() < 0)
         goto fail_msg;
     jobs_running = true;
+    /* Monitoring: its first cycle is the start-up reconciliation
+     * (docs/MONITORING.md). It writes through db/ on its own threads and
+     * never waits on the job engine or HTTP. */
+    if (c->monitor_interval > 0) {
+        struct monitor_conf mc = {
+            .db = db,
+            .interval_ms = c->monitor_interval * 1000,
+            .timeout_ms = c->monitor_timeout * 1000,
+            .threads = (int)c->monitor_threads,
+        };
+
+        mon = monitor_new(&mc);
+        if (!mon || monitor_start(mon) < 0)
+            goto fail_msg;
+    } else {
+        log_info("monitoring is off (monitor_interval = 0)");
+    }
 
     /* startup_delay_ms: stay STARTING (a testing aid), still obeying
      * SIGTERM. */
@@ -480,6 +506,8 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
     if (api_set_run_state(RUN_STOPPING) < 0)
         log_warnx("cannot record STOPPING: %s", err_message());
     http_server_quiesce(http);
+    monitor_free(mon);
+    mon = NULL;
     jobs_stop(JOBS_STOP_GRACE_MS);
     jobs_running = false;
     http_server_stop(http);
@@ -492,6 +520,7 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
     log_errorx("start-up failed: %s", err_message());
     fprintf(stderr, "ovmmd: %s\n", err_message());
  cleanup:
+    monitor_free(mon);
     if (jobs_running)
         jobs_stop(0);
     http_server_stop(http);

@@ -3,7 +3,9 @@
 #
 # Runs each unit test binary $BUILD/tests/test_* (cmocka, TAP output), then
 # the API tier (tests/api/run.sh, which also runs lifecycle.sh, then
-# tests/api/jobs.sh: job engine load, crash and streaming tests). All output
+# tests/api/jobs.sh: job engine load, crash and streaming tests, then
+# tests/api/monitor.sh: monitoring against a libvirtd of its own, then
+# tests/api/power.sh: server power through ipmi_sim and Wake-on-LAN). All output
 # goes to the terminal and to $BUILD/test-results.tap (installed at the end). Afterwards it counts
 # the "ok" and "not ok" lines over everything (TAP numbering restarts in
 # each part; only the lines count), adds one failure for any part that
@@ -69,6 +71,8 @@ for tier in $TIERS; do
     api)
         run_part "api" bash tests/api/run.sh
         run_part "api jobs" bash tests/api/jobs.sh
+        run_part "api monitor" bash tests/api/monitor.sh
+        run_part "api power" bash tests/api/power.sh
         ;;
     browser)
         run_part "browser" bash tests/browser/run.sh

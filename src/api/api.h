@@ -148,6 +148,12 @@ struct api_conf {
     const char *sim_dir;       /* <data>/sim when simulating, else NULL */
     const char *agent_login;   /* agent_login: user name for agents */
     const char *default_agent_password; /* "" : none */
+    /* Server power jobs (copied into each job's arguments). */
+    int64_t ipmi_timeout_ms;   /* one ipmitool run */
+    int ipmi_cipher_suite;     /* ipmitool -C; -1: ipmitool's choice */
+    int64_t power_confirm_ms;  /* wait for the new chassis power state */
+    const char *wol_address;   /* Wake-on-LAN target address */
+    int wol_port;              /* Wake-on-LAN UDP port */
 };
 
 /* Remember @conf (copied; strings must outlive api). Main thread. */

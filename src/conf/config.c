@@ -20,6 +20,7 @@
  * Threads: everything here runs on the main thread (start-up, SIGHUP).
  * No state of its own besides the immutable tables.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -160,6 +161,37 @@ static const struct conf_key keys[] = {
     KEY_STR(default_agent_password, "", 0,
             "Agent password used when a discovery request carries none "
             "(python-ovmclient sends an empty body). Empty: none."),
+    KEY_INT(monitor_interval, 10, 0, 3600, 0,
+            "Seconds between monitoring cycles: each polls every server "
+            "with one bulk statistics call, updates its utilization and "
+            "notices a server that stopped answering (docs/MONITORING.md). "
+            "0: no monitoring."),
+    KEY_INT(monitor_timeout, 5, 1, 300, 0,
+            "Seconds a server may take to answer a monitoring poll before "
+            "it is marked unreachable (serverRunState UNKNOWN)."),
+    KEY_INT(monitor_threads, 4, 1, 64, 0,
+            "Threads polling servers, and as many again for connection "
+            "attempts, so a server that hangs never delays the others."),
+    KEY_INT(ipmi_timeout, 30, 1, 600, 0,
+            "Seconds one run of ipmitool (a power command or a power status "
+            "query to a server's BMC) may take before it is killed and the "
+            "power job fails."),
+    KEY_INT(ipmi_cipher_suite, -1, -1, 17, 0,
+            "IPMI 2.0 cipher suite given to ipmitool as -C. -1: let ipmitool "
+            "choose, which asks the BMC first (slow with BMCs that do not "
+            "answer that question); 3 (AES-128, HMAC-SHA1) works with "
+            "nearly every BMC; 17 where the BMC supports it."),
+    KEY_INT(power_confirm_timeout, 300, 1, 3600, 0,
+            "Seconds a server power job waits for the BMC to report the new "
+            "chassis power state (a soft stop lasts as long as the "
+            "operating system's shutdown) before it fails."),
+    KEY_STR(wol_address, "255.255.255.255", 0,
+            "Numeric IPv4 or IPv6 address Wake-on-LAN packets are sent to "
+            "when a server without IPMI is started: the limited broadcast "
+            "by default, or a subnet's broadcast address."),
+    KEY_INT(wol_port, 9, 1, 65535, 0,
+            "UDP port of Wake-on-LAN packets (9, discard, by convention; "
+            "some networks use 7)."),
 };
 
 /*
@@ -208,10 +240,24 @@ check_password_strength(const char *value)
     return -1;
 }
 
+static int
+check_wol_address(const char *value)
+{
+    unsigned char addr[16];
+
+    if (inet_pton(AF_INET, value, addr) == 1 ||
+        inet_pton(AF_INET6, value, addr) == 1)
+        return 0;
+    err_set(ERR_INVALID, "wol_address '%s' is not a numeric IPv4 or IPv6 "
+                         "address", value);
+    return -1;
+}
+
 static const struct conf_hook hooks[] = {
     { offsetof(struct config, log_level), check_log_level, apply_log_level },
     { offsetof(struct config, password_strength), check_password_strength,
       NULL },
+    { offsetof(struct config, wol_address), check_wol_address, NULL },
 };
 
 static const struct conf_hook *

@@ -55,6 +55,14 @@ struct config {
     char *hv_uri_template;    /* hv_uri_template */
     char *agent_login;        /* agent_login */
     char *default_agent_password; /* default_agent_password */
+    int64_t monitor_interval; /* monitor_interval, seconds; 0 = off */
+    int64_t monitor_timeout;  /* monitor_timeout, seconds */
+    int64_t monitor_threads;  /* monitor_threads, per pool */
+    int64_t ipmi_timeout;     /* ipmi_timeout, seconds per ipmitool run */
+    int64_t ipmi_cipher_suite; /* ipmi_cipher_suite: -C, -1 = ipmitool's */
+    int64_t power_confirm_timeout; /* power_confirm_timeout, seconds */
+    char *wol_address;        /* wol_address: numeric, Wake-on-LAN target */
+    int64_t wol_port;         /* wol_port: UDP port of Wake-on-LAN */
 };
 
 struct conf_key {

@@ -298,6 +298,160 @@ int db_txn_port_set_network(struct db_txn *t, const char *port_id,
  * server, its Ethernet ports. ERR_NOT_FOUND. */
 int db_txn_object_delete(struct db_txn *t, const char *id);
 
+/*
+ * A server as its edit, ownership, delete and power jobs see it (all
+ * owned; free with db_server_free()). Passwords stay sealed.
+ */
+struct db_server {
+    char *id;
+    char *name;
+    int64_t generation;
+    char *run_state;           /* serverRunState */
+    char *roles;               /* serverRoles, JSON array text */
+    bool maintenance_mode;
+    bool inbound_migration_locked;
+    char *ipmi_address;        /* "host", "host:port", "[v6]:port"; NULL */
+    char *ipmi_user;           /* NULL: none */
+    char *ipmi_password;       /* sealed, or NULL */
+    char *manager_uuid;        /* owner; NULL: unowned */
+    char *agent_password;      /* sealed, or NULL */
+    char *server_pool_id;      /* NULL: Unassigned Servers */
+    char *pool_name;           /* its pool's name, or NULL */
+    char *pool_master_id;      /* its pool's master, or NULL */
+    char *mgmt_mac;            /* MAC of its port on the MANAGEMENT
+                                  network (Wake-on-LAN), or NULL */
+};
+void db_server_free(struct db_server *s);
+DEFINE_AUTOPTR(db_server, db_server_free)
+
+/* Server @id from the reader (handlers) or inside @t (operations). NULL
+ * with ERR_NOT_FOUND "Server '<id>' not found". Caller frees. */
+struct db_server *db_server_get(struct db *db, const char *id);
+struct db_server *db_txn_server_get(struct db_txn *t, const char *id);
+/*
+ * Columns of server @id by name, for exact undo: @names is an object
+ * whose keys are column names (values ignored) from an allow-list (roles,
+ * maintenance_mode, inbound_migration_locked, ipmi_address, ipmi_user,
+ * ipmi_password, manager_uuid, agent_password, power_state,
+ * power_checked_ms); a name outside it is ERR_INVALID. Returns a new
+ * object {column: value} (SQL NULL as JSON null), or NULL with
+ * ERR_NOT_FOUND.
+ */
+json_object *db_txn_server_columns(struct db_txn *t, const char *id,
+                                   json_object *names);
+/* Write @values {column: string | integer | null} (same allow-list) into
+ * server @id. No generation bump (the caller's set_common does it). */
+int db_txn_server_set_columns(struct db_txn *t, const char *id,
+                              json_object *values);
+/*
+ * The server that should take over as master of @server_id's pool when
+ * @server_id enters maintenance: another server of the pool not in
+ * maintenance mode, RUNNING ones first, then by name. NULL with
+ * ERR_NOT_FOUND when there is none. Caller frees.
+ */
+char *db_txn_server_master_successor(struct db_txn *t,
+                                     const char *server_id);
+/* Set pool @pool_id's master to @master_id (NULL: none). No generation
+ * bump. ERR_NOT_FOUND. */
+int db_txn_server_pool_set_master(struct db_txn *t, const char *pool_id,
+                                  const char *master_id);
+/*
+ * An exact copy of server @id's rows -- its objects row, its servers row,
+ * its Ethernet ports and intra-server networks with their objects rows --
+ * as {"objects": [...], "servers": [...], "networks": [...],
+ * "ethernet_ports": [...]}, each row {column: value}. New reference, or
+ * NULL with ERR_NOT_FOUND.
+ */
+json_object *db_txn_server_snapshot(struct db_txn *t, const char *id);
+/* Insert the rows of a snapshot back, exactly (the undo of a delete).
+ * ERR_EXISTS when the server exists again; ERR_INVALID for a malformed
+ * snapshot (a column the table does not have). */
+int db_txn_server_restore(struct db_txn *t, json_object *snap);
+/* Delete server @id with its ports and intra-server networks (objects
+ * rows included). ERR_NOT_FOUND. */
+int db_txn_server_delete(struct db_txn *t, const char *id);
+
+/* Power actions on a server (PUT /Server/{id}/start, stop, restart,
+ * kill). */
+enum db_power_action {
+    DB_POWER_START, DB_POWER_STOP, DB_POWER_RESTART, DB_POWER_KILL,
+};
+/*
+ * The rules of the seeds (7.8), pure functions of a server read above,
+ * shared by the handlers (409 before any job) and the operations (the job
+ * fails when the world changed while it waited). 0, or -1 with ERR_STATE
+ * and a message naming the server.
+ * - ownership: not while in a server pool; take only what no Manager
+ *   owns, release only what @manager_uuid owns.
+ * - delete: only from Unassigned Servers (no pool).
+ * - power: only a server @manager_uuid owns; start from STOPPED, UNKNOWN
+ *   or STARTING (a start may be repeated), stop and restart from RUNNING
+ *   or UNKNOWN, kill from any state; through IPMI when ipmiAddress is
+ *   set, else a start may use Wake-on-LAN (*wol set) when the management
+ *   port has a MAC; with neither, refused.
+ */
+int db_server_check_ownership(const struct db_server *s, bool take,
+                              const char *manager_uuid);
+int db_server_check_delete(const struct db_server *s);
+int db_server_check_power(const struct db_server *s, enum db_power_action a,
+                          const char *manager_uuid, bool *wol);
+
+/* ---- monitoring (db_monitor.c) ---- */
+
+/* A server as the monitor needs it (all owned; free with
+ * db_monitor_servers_free()). */
+struct db_monitor_server {
+    char *id;
+    char *name;
+    char *uri;             /* libvirt URI */
+    char *login;           /* agent login */
+    char *password;        /* sealed agent password, or NULL */
+    char *run_state;       /* serverRunState */
+    int64_t memory_mib;    /* 0: unknown */
+    int64_t cpus;          /* enabled cores; 0: unknown */
+};
+void db_monitor_servers_free(struct db_monitor_server *v, size_t n);
+/* Every server, ordered by id. *out: an array of *n (NULL when 0). */
+int db_monitor_servers(struct db *db, struct db_monitor_server **out,
+                       size_t *n);
+
+/* One utilization sample (schema/db/0006_monitor.sql). */
+struct db_monitor_sample {
+    const char *id;            /* borrowed */
+    int64_t cpu_pct;           /* 0..100, -1: unknown (rendered null) */
+    int64_t memory_pct;        /* 0..100 */
+    int64_t memory_used_mib;
+    int64_t memory_free_mib;   /* written to usable_memory_mib */
+    int64_t running;           /* active domains */
+    int64_t sampled_ms;        /* also last_seen_ms */
+};
+/*
+ * Record @n samples in one transaction (synchronous=NORMAL), without
+ * bumping any generation: observations, not changes. Only servers whose
+ * run state is RUNNING take theirs; a deleted server is skipped.
+ */
+int db_monitor_put_samples(struct db *db, const struct db_monitor_sample *v,
+                           size_t n);
+/* Server @id's run state and, when the pointers are not NULL, its name and
+ * foreign domains (JSON array text), as @t sees them. ERR_NOT_FOUND.
+ * Caller frees all three. */
+int db_txn_server_run_state(struct db_txn *t, const char *id, char **state,
+                            char **name, char **foreign);
+/*
+ * Set server @id's run state to @state and its monitor error to @error
+ * (NULL clears it); bumps the generation. A state other than RUNNING
+ * clears the utilization figures. ERR_NOT_FOUND.
+ */
+int db_txn_server_set_run_state(struct db_txn *t, const char *id,
+                                const char *state, const char *error);
+/* Set only the monitor error (NULL clears it); no generation bump. */
+int db_txn_server_set_monitor_error(struct db_txn *t, const char *id,
+                                    const char *error);
+/* Set server @id's foreign domains (JSON array text); no generation
+ * bump: an observation. */
+int db_txn_server_set_foreign(struct db_txn *t, const char *id,
+                              const char *json);
+
 /* ---- jobs (db_job.c) ---- */
 
 /* Job run states, as Oracle VM names them. */
@@ -500,5 +654,118 @@ int db_feed_after(struct db *db, int64_t after, int64_t limit,
                   struct db_feed_item **out, size_t *n);
 /* The lowest and highest seq (0, 0 when empty). */
 int db_feed_bounds(struct db *db, int64_t *first, int64_t *last);
+
+/* ---- server pools (db_pool.c) ---- */
+
+/*
+ * A server pool as the pool handlers and operations use it (all owned;
+ * free with db_pool_free()). A pool always has its policy, made and
+ * deleted with it ("balancer_<pool id>", mode OFF until DRS/DPM exist).
+ */
+struct db_pool {
+    char *id;
+    char *name;
+    char *description;
+    char *user_data;         /* JSON array text */
+    int64_t generation;
+    char *virtual_ip;        /* canonical text, or NULL */
+    bool clustered;
+    char *keymap;
+    bool secure_vm_migrate;
+    char *vm_start_policy;   /* BEST_SERVER, BALANCE_SERVER, CURRENT_SERVER */
+    char *master_server_id;  /* NULL: no master (no servers) */
+    char *master_name;       /* the master's name (read only), or NULL */
+    char *agent_password;    /* sealed; from the first server; NULL: none */
+    char *policy_id;
+    int64_t nservers;        /* servers in the pool (read only) */
+};
+void db_pool_free(struct db_pool *p);
+DEFINE_AUTOPTR(db_pool, db_pool_free)
+
+/* What the membership rules look at for a server (all owned). */
+struct db_pool_member {
+    char *id;
+    char *name;
+    char *pool_id;           /* NULL: unassigned */
+    char *pool_name;         /* its pool's name, or NULL */
+    char *manager_uuid;      /* owner, or NULL */
+    char *run_state;
+    bool maintenance;
+    char *agent_password;    /* sealed, or NULL */
+    char *policy_id;         /* the policy it participates in, or NULL */
+};
+void db_pool_member_free(struct db_pool_member *s);
+DEFINE_AUTOPTR(db_pool_member, db_pool_member_free)
+
+/* Pool @id, from the reader (handlers) or inside @t (operations). NULL
+ * with ERR_NOT_FOUND "ServerPool '<id>' not found". Caller frees. */
+struct db_pool *db_pool_get(struct db *db, const char *id);
+struct db_pool *db_txn_pool_get(struct db_txn *t, const char *id);
+/* Server @server_id's membership facts; ERR_NOT_FOUND "Server '<id>' not
+ * found". Caller frees. */
+struct db_pool_member *db_pool_member_get(struct db *db,
+                                          const char *server_id);
+struct db_pool_member *db_txn_pool_member_get(struct db_txn *t,
+                                              const char *server_id);
+/* The id of the pool named @name / using virtual IP @vip (canonical
+ * text), or NULL with ERR_NOT_FOUND when none does. Caller frees. */
+char *db_pool_by_name(struct db *db, const char *name);
+char *db_txn_pool_by_name(struct db_txn *t, const char *name);
+char *db_pool_by_vip(struct db *db, const char *vip);
+char *db_txn_pool_by_vip(struct db_txn *t, const char *vip);
+/* The server of pool @pool_id that should be its master: running and
+ * not in maintenance first, then the first by name. NULL with
+ * ERR_NOT_FOUND when the pool has no servers. Caller frees. */
+char *db_txn_pool_elect_master(struct db_txn *t, const char *pool_id);
+
+/*
+ * The membership rules (seeds 7.7), pure functions over the reads above,
+ * shared by the handler (409 before any job) and the operation (the job
+ * fails when the world changed meanwhile). 0, or -1 with ERR_STATE and a
+ * message naming the server and the pool.
+ * - add: @s is unassigned, owned by @manager_uuid, RUNNING, and, when the
+ *   pool has servers, has the pool's agent password (sealed values are
+ *   compared opened).
+ * - remove: @s is in @p and in maintenance mode.
+ * - delete: @p has no servers.
+ */
+int db_pool_check_add(const struct db_pool *p, const struct db_pool_member *s,
+                      const char *manager_uuid);
+int db_pool_check_remove(const struct db_pool *p,
+                         const struct db_pool_member *s);
+int db_pool_check_delete(const struct db_pool *p);
+
+/*
+ * Create pool @p (its objects and server_pools rows from id, name,
+ * description, user_data, virtual_ip, clustered, keymap,
+ * secure_vm_migrate, vm_start_policy) with its policy, inside @t.
+ * ERR_EXISTS when the name or the virtual IP is taken.
+ */
+int db_txn_pool_create(struct db_txn *t, const struct db_pool *p);
+/* Write @p's virtual_ip, keymap, secure_vm_migrate, vm_start_policy,
+ * master_server_id and agent_password (all of them, as they are). The
+ * common part is db_txn_object_set_common()'s. ERR_NOT_FOUND. */
+int db_txn_pool_set(struct db_txn *t, const struct db_pool *p);
+/* Put server @server_id in pool @pool_id (NULL: unassigned) with policy
+ * participation @policy_id (NULL: none). No generation bump. */
+int db_txn_pool_member_set(struct db_txn *t, const char *server_id,
+                           const char *pool_id, const char *policy_id);
+/* Delete pool @id and its policy. ERR_NOT_FOUND; a pool that still has
+ * servers fails on the foreign key (check db_pool_check_delete()). */
+int db_txn_pool_delete(struct db_txn *t, const char *id);
+/*
+ * Undo support. A pool snapshot holds its rows (objects, server_pools
+ * and, when it has one, its policy's) as {column: value}; restoring it
+ * writes them back exactly -- generation and times included, `locked`
+ * excepted -- over the existing rows, or, with @create, as new rows (the
+ * undo of a delete). A member snapshot holds a server's generation,
+ * modified time, pool and policy participation. Snapshots are new
+ * references; NULL with ERR_NOT_FOUND when the object is gone.
+ */
+json_object *db_txn_pool_snapshot(struct db_txn *t, const char *id);
+int db_txn_pool_restore(struct db_txn *t, json_object *snap, bool create);
+json_object *db_txn_pool_member_snapshot(struct db_txn *t,
+                                         const char *server_id);
+int db_txn_pool_member_restore(struct db_txn *t, json_object *snap);
 
 #endif

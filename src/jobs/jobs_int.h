@@ -19,8 +19,21 @@ extern const struct job_op_type job_op_user_delete;
 extern const struct job_op_type job_op_user_password;
 extern const struct job_op_type job_op_user_disabled;
 
-/* op_server.c */
+/* op_server.c: discovery, edit, ownership, delete and power (see there
+ * for arguments and undo data). */
 extern const struct job_op_type job_op_server_discover;
+extern const struct job_op_type job_op_server_update;
+extern const struct job_op_type job_op_server_owner;
+extern const struct job_op_type job_op_server_delete;
+extern const struct job_op_type job_op_server_run_state;
+extern const struct job_op_type job_op_server_power;
+
+/* op_pool.c: server pools (see there for arguments and undo data). */
+extern const struct job_op_type job_op_pool_create;
+extern const struct job_op_type job_op_pool_update;
+extern const struct job_op_type job_op_pool_add_server;
+extern const struct job_op_type job_op_pool_remove_server;
+extern const struct job_op_type job_op_pool_delete;
 
 /* ops.c */
 extern const struct job_op_type job_op_object_update;

@@ -39,6 +39,16 @@ const struct job_op_type *const job_op_table[] = {
     &job_op_user_password,
     &job_op_user_disabled,
     &job_op_server_discover,
+    &job_op_server_update,
+    &job_op_server_owner,
+    &job_op_server_delete,
+    &job_op_server_run_state,
+    &job_op_server_power,
+    &job_op_pool_create,
+    &job_op_pool_update,
+    &job_op_pool_add_server,
+    &job_op_pool_remove_server,
+    &job_op_pool_delete,
     NULL,
 };
 

@@ -90,6 +90,16 @@ static const struct model_field server_fields[] = {
       NULL },
     { "ipmiAddress", MF_STRING, "ipmi_address", NULL, NULL },
     { "ipmiUser", MF_STRING, "ipmi_user", NULL, NULL },
+    /* Extensions kept by the monitor (schema/db/0006_monitor.sql,
+     * docs/MONITORING.md). */
+    { "cpuUtilization", MF_INT, "cpu_utilization", NULL, NULL },
+    { "memoryUtilization", MF_INT, "memory_utilization", NULL, NULL },
+    { "memoryUsed", MF_INT, "memory_used_mib", NULL, NULL },
+    { "runningDomains", MF_INT, "running_domains", NULL, NULL },
+    { "lastSampled", MF_INT, "sampled_ms", NULL, NULL },
+    { "lastSeen", MF_INT, "last_seen_ms", NULL, NULL },
+    { "unreachableReason", MF_STRING, "monitor_error", NULL, NULL },
+    { "foreignDomains", MF_JSON, "foreign_domains", NULL, NULL },
 };
 
 static const struct model_child server_children[] = {
@@ -113,6 +123,7 @@ static const struct model_field server_pool_fields[] = {
     { "virtualIp", MF_STRING, "virtual_ip", NULL, NULL },
     { "keymap", MF_STRING, "keymap", NULL, NULL },
     { "secureVmMigrate", MF_BOOL, "secure_vm_migrate", NULL, NULL },
+    { "serverPoolPolicyId", MF_REF, "policy_id", "ServerPoolPolicy", NULL },
     { "vmStartPolicy", MF_STRING, "vm_start_policy", NULL, NULL },
     /* Extension. */
     { "clustered", MF_BOOL, "clustered", NULL, NULL },
@@ -120,6 +131,7 @@ static const struct model_field server_pool_fields[] = {
 
 static const struct model_child server_pool_children[] = {
     { "Server", "Server", "server_pool_id" },
+    { "ServerPoolPolicy", "ServerPoolPolicy", "server_pool_id" },
 };
 
 static const struct model_type server_pool_type = {
@@ -131,6 +143,30 @@ static const struct model_type server_pool_type = {
     .children = server_pool_children,
     .nchildren = NELEMS(server_pool_children),
     .strict_name = true,
+};
+
+/*
+ * GET /ServerPoolPolicy: see get_server_pool_policy.json. One per pool,
+ * id "balancer_<pool id>", made and deleted with its pool (db_pool.c);
+ * mode OFF until DRS/DPM are enforced. serverIds are the participating
+ * servers (servers.policy_id).
+ */
+static const struct model_field server_pool_policy_fields[] = {
+    { "mode", MF_STRING, "mode", NULL, NULL },
+    { "cpuEnable", MF_BOOL, "cpu_enable", NULL, NULL },
+    { "periodMinutes", MF_INT, "period_minutes", NULL, NULL },
+    { "cpuThreshold", MF_INT, "cpu_threshold", NULL, NULL },
+    { "serverIds", MF_REFLIST, NULL, "Server", "policy_id" },
+    { "serverPoolNetworkPolicyIds", MF_JSON, "network_policies", NULL, NULL },
+    { "serverPoolId", MF_REF, "server_pool_id", "ServerPool", NULL },
+};
+
+static const struct model_type server_pool_policy_type = {
+    .name = "ServerPoolPolicy",
+    .code = "0040",
+    .table = "server_pool_policies",
+    .fields = server_pool_policy_fields,
+    .nfields = NELEMS(server_pool_policy_fields),
 };
 
 /* GET /EthernetPort: see get_ethernet_port.json. */
@@ -188,6 +224,7 @@ static const struct model_type *const all_types[] = {
     &user_type,
     &server_type,
     &server_pool_type,
+    &server_pool_policy_type,
     &ethernet_port_type,
     &network_type,
     &cpu_group_type,
