@@ -80,16 +80,17 @@ body_password(const struct api_req *req)
     return pw;
 }
 
-int
-api_server_discover(struct api_req *req, struct api_resp *resp)
+/*
+ * Submit a server.discover job for @host at @uri (sealed password or
+ * NULL) and answer with it. Shared by discover and rediscover.
+ */
+static int
+submit_discover(struct api_req *req, struct api_resp *resp, const char *host,
+                const char *uri, const char *login, const char *sealed,
+                bool take)
 {
-    const struct api_conf *c = api_conf();
-    const char *host = api_query(req, "serverName");
-    const char *own = api_query(req, "takeOwnershipIfUnowned");
-    char *AUTOFREE uri = NULL, *AUTOFREE manager = NULL;
-    char *AUTOFREE sealed = NULL, *AUTOFREE obj = NULL;
-    char *pw, jname[300];
-    bool take = true;
+    char *AUTOFREE manager = NULL, *AUTOFREE obj = NULL;
+    char jname[300];
     json_object *args;
     struct job_object_req o;
     struct job_op_req op;
@@ -97,34 +98,13 @@ api_server_discover(struct api_req *req, struct api_resp *resp)
     int64_t id;
     int rc;
 
-    if (!host || !*host) {
-        err_set(ERR_INVALID, "serverName is required: the host name or "
-                             "address of the server to discover");
-        return -1;
-    }
-    if (own && str_to_bool(own, "takeOwnershipIfUnowned", &take) < 0)
-        return -1;
-    uri = hv_uri_for(host, c->agent_login, c->hv_uri_template, c->sim_dir);
-    if (!uri)
-        return -1;
-    pw = body_password(req);
-    if (!pw && c->default_agent_password && *c->default_agent_password)
-        pw = xstrdup(c->default_agent_password);
-    if (pw) {
-        sealed = secret_seal(pw);
-        memset(pw, 0, strlen(pw));
-        xfree(pw);
-        if (!sealed)
-            return -1;
-    }
-    manager = db_manager_id(c->db);
+    manager = db_manager_id(api_conf()->db);
     if (!manager)
         return -1;
     args = json_object_new_object();
     json_object_object_add(args, "host", json_object_new_string(host));
     json_object_object_add(args, "uri", json_object_new_string(uri));
-    json_object_object_add(args, "user",
-                           json_object_new_string(c->agent_login));
+    json_object_object_add(args, "user", json_object_new_string(login));
     if (sealed)
         json_object_object_add(args, "password",
                                json_object_new_string(sealed));
@@ -155,6 +135,60 @@ api_server_discover(struct api_req *req, struct api_resp *resp)
     if (rc < 0)
         return -1;
     return api_reply_job(req, resp, id);
+}
+
+/* PUT /Server/{id}/rediscover: discover a known server again with the
+ * address, URI and sealed agent password it was discovered with; its
+ * facts and ports are refreshed, nothing the administrator set changes. */
+int
+api_server_rediscover(struct api_req *req, struct api_resp *resp)
+{
+    AUTOPTR(db_server) struct db_server *s = NULL;
+    char id[256];
+
+    if (api_segment(req, 1, id, sizeof(id)) < 0)
+        return -1;
+    s = db_server_get(api_conf()->db, id);
+    if (!s)
+        return -1;
+    return submit_discover(req, resp, s->ip_address, s->libvirt_uri,
+                           s->agent_login ? s->agent_login
+                                          : api_conf()->agent_login,
+                           s->agent_password, s->manager_uuid != NULL);
+}
+
+int
+api_server_discover(struct api_req *req, struct api_resp *resp)
+{
+    const struct api_conf *c = api_conf();
+    const char *host = api_query(req, "serverName");
+    const char *own = api_query(req, "takeOwnershipIfUnowned");
+    char *AUTOFREE uri = NULL, *AUTOFREE sealed = NULL;
+    bool take = true;
+    char *pw;
+
+    if (!host || !*host) {
+        err_set(ERR_INVALID, "serverName is required: the host name or "
+                             "address of the server to discover");
+        return -1;
+    }
+    if (own && str_to_bool(own, "takeOwnershipIfUnowned", &take) < 0)
+        return -1;
+    uri = hv_uri_for(host, c->agent_login, c->hv_uri_template, c->sim_dir);
+    if (!uri)
+        return -1;
+    pw = body_password(req);
+    if (!pw && c->default_agent_password && *c->default_agent_password)
+        pw = xstrdup(c->default_agent_password);
+    if (pw) {
+        sealed = secret_seal(pw);
+        memset(pw, 0, strlen(pw));
+        xfree(pw);
+        if (!sealed)
+            return -1;
+    }
+    return submit_discover(req, resp, host, uri, c->agent_login, sealed,
+                           take);
 }
 
 /* ---- edit, ownership, delete, power ---- */

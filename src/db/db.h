@@ -320,6 +320,9 @@ struct db_server {
     char *pool_master_id;      /* its pool's master, or NULL */
     char *mgmt_mac;            /* MAC of its port on the MANAGEMENT
                                   network (Wake-on-LAN), or NULL */
+    char *ip_address;          /* the name or address it was discovered as */
+    char *libvirt_uri;
+    char *agent_login;
 };
 void db_server_free(struct db_server *s);
 DEFINE_AUTOPTR(db_server, db_server_free)

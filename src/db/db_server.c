@@ -342,6 +342,9 @@ db_server_free(struct db_server *s)
     xfree(s->pool_name);
     xfree(s->pool_master_id);
     xfree(s->mgmt_mac);
+    xfree(s->ip_address);
+    xfree(s->libvirt_uri);
+    xfree(s->agent_login);
     xfree(s);
 }
 
@@ -362,7 +365,7 @@ server_get_on(struct db_conn *c, const char *id)
         "s.maintenance_mode, s.inbound_migration_locked, s.ipmi_address, "
         "s.ipmi_user, s.ipmi_password, s.manager_uuid, s.agent_password, "
         "s.server_pool_id, po.name, p.master_server_id, "
-        SERVER_MGMT_MAC " "
+        SERVER_MGMT_MAC ", s.ip_address, s.libvirt_uri, s.agent_login "
         "FROM servers s JOIN objects o ON o.id = s.id "
         "LEFT JOIN server_pools p ON p.id = s.server_pool_id "
         "LEFT JOIN objects po ON po.id = s.server_pool_id "
@@ -392,6 +395,9 @@ server_get_on(struct db_conn *c, const char *id)
         s->pool_name = db_col_strdup(st, 13);
         s->pool_master_id = db_col_strdup(st, 14);
         s->mgmt_mac = db_col_strdup(st, 15);
+        s->ip_address = db_col_strdup(st, 16);
+        s->libvirt_uri = db_col_strdup(st, 17);
+        s->agent_login = db_col_strdup(st, 18);
     } else if (rc == SQLITE_DONE) {
         err_set(ERR_NOT_FOUND, "Server '%s' not found", id);
     } else {

@@ -183,6 +183,35 @@ auth ro
 status 200
 expect-count 3
 
+=== PUT /Server/{id}/rediscover uses what the server was discovered with
+PUT /Server/${S2}/rediscover
+status 200
+expect name "Discover Server: sim-2"
+capture D6 id.value
+
+=== the rediscovery refreshes sim-2 and keeps it unowned
+GET /Job/${D6}?wait=30
+status 200
+expect jobRunState SUCCESS
+expect resultId.value ${S2}
+
+=== sim-2 is still unowned after its rediscovery
+GET /Server/${S2}
+auth ro
+status 200
+expect managerUuid null
+expect hostname sim-2
+
+=== rediscovering an unknown server is 404
+PUT /Server/03:aa:02:fc:04:14:05:e3:f5:06:de:07:00:08:00:09/rediscover
+status 404
+expect errorCode NOT_FOUND
+
+=== a read-only user cannot rediscover
+PUT /Server/${S1}/rediscover
+auth ro
+status 403
+
 === a libvirt URI that cannot be opened fails the job with libvirt's reason
 POST /Server/discover?serverName=test:///nonexistent/no-such-node.xml
 body "agent-secret"
