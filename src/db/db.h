@@ -265,6 +265,8 @@ struct db_server_facts {
     const char *cpu_vendor, *cpu_model_name;
     int64_t cpu_family, cpu_model;   /* -1: unknown */
     const char *hypervisor_json;
+    const char *local_disks_json; /* [{name, type, path, capacity,
+                                     allocation}] */
     const char *cpu_group_id;  /* NULL: none */
 };
 

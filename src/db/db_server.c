@@ -77,7 +77,8 @@ exists(struct db_conn *c, const char *sql, const char *key)
     "usable_memory_mib = ?18, manufacturer = ?19, product_name = ?20, "      \
     "serial_number = ?21, cpu_vendor = ?22, cpu_model_name = ?23, "          \
     "cpu_family = ?24, cpu_model = ?25, hypervisor = ?26, "                  \
-    "cpu_compat_group_id = ?27, last_seen_ms = ?28, run_state = 'RUNNING'"
+    "cpu_compat_group_id = ?27, last_seen_ms = ?28, run_state = 'RUNNING', " \
+    "local_disks = ?29"
 
 static void
 bind_facts(sqlite3_stmt *st, const struct db_server_facts *f, int64_t now)
@@ -116,6 +117,7 @@ bind_facts(sqlite3_stmt *st, const struct db_server_facts *f, int64_t now)
     db_bind_text(st, 26, f->hypervisor_json ? f->hypervisor_json : "{}");
     db_bind_text(st, 27, f->cpu_group_id);
     sqlite3_bind_int64(st, 28, now);
+    db_bind_text(st, 29, f->local_disks_json ? f->local_disks_json : "[]");
 }
 
 int

@@ -135,6 +135,30 @@ vendor_short(const char *v)
 }
 
 static json_object *
+local_disks_json(const struct hv_node_facts *f)
+{
+    json_object *a = json_object_new_array();
+    size_t i;
+
+    for (i = 0; i < f->ndisks; i++) {
+        json_object *d = json_object_new_object();
+
+        json_object_object_add(d, "name",
+                               json_object_new_string(f->disks[i].name));
+        json_object_object_add(d, "type",
+                               json_object_new_string(f->disks[i].type));
+        json_object_object_add(d, "path",
+                               json_object_new_string(f->disks[i].path));
+        json_object_object_add(d, "capacity", json_object_new_int64(
+                                   (int64_t)f->disks[i].capacity_bytes));
+        json_object_object_add(d, "allocation", json_object_new_int64(
+                                   (int64_t)f->disks[i].allocation_bytes));
+        json_object_array_add(a, d);
+    }
+    return a;
+}
+
+static json_object *
 hypervisor_json(const struct hv_node_facts *f)
 {
     json_object *h = json_object_new_object(), *caps = json_object_new_array();
@@ -161,7 +185,7 @@ discover_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     struct db_server_facts sf;
     struct hv_conn *conn;
     struct db_txn *t = NULL;
-    json_object *hvj = NULL, *u;
+    json_object *hvj = NULL, *disks = NULL, *u;
     bool created = false, gcreated = false, ncreated = false;
     size_t i;
     int ret = -1;
@@ -230,6 +254,9 @@ discover_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     sf.cpu_model = f.cpu_model;
     sf.hypervisor_json = json_object_to_json_string_ext(hvj,
                                                         JSON_C_TO_STRING_PLAIN);
+    disks = local_disks_json(&f);
+    sf.local_disks_json = json_object_to_json_string_ext(
+        disks, JSON_C_TO_STRING_PLAIN);
     sf.cpu_group_id = group_id;
 
     t = job_txn_begin(ctx);
@@ -285,6 +312,7 @@ discover_run(struct job_ctx *ctx, json_object *args, json_object **undo)
  out:
     hv_node_facts_release(&f);
     json_object_put(hvj);
+    json_object_put(disks);
     xfree(id);
     xfree(group_id);
     xfree(group_name);

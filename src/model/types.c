@@ -80,6 +80,8 @@ static const struct model_field server_fields[] = {
     { "productName", MF_STRING, "product_name", NULL, NULL },
     { "serialNumber", MF_STRING, "serial_number", NULL, NULL },
     { "hypervisor", MF_JSON, "hypervisor", NULL, NULL },
+    /* Extension until issue 5 models local storage as StorageElements. */
+    { "localDisks", MF_JSON, "local_disks", NULL, NULL },
     { "cpuCompatibilityGroupId", MF_REF, "cpu_compat_group_id",
       "CpuCompatibilityGroup", NULL },
     { "serverPoolId", MF_REF, "server_pool_id", "ServerPool", NULL },

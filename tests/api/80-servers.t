@@ -74,6 +74,9 @@ expect-not memory 0
 expect-not populatedProcessorSockets 0
 expect libvirtUri ~test://
 expect libvirtUri ~sim-1.xml
+expect-count localDisks 1
+expect localDisks[0].name local-sim-1
+expect localDisks[0].type dir
 capture G1 cpuCompatibilityGroupId.value
 
 === its id is the host UUID in Oracle VM's colon form
