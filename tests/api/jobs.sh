@@ -256,7 +256,7 @@ t_serial() {
 # random 0.2-1.5 s, check the database file, restart.
 t_crash() {
     new_dir
-    local ids=$T/ids round wl ms integ before after verified=0
+    local ids=$T/ids round wl ms integ before after verified=0 waited
     local opts=(--set job_diagnostics=true --set job_workers=8
         --set job_lock_timeout=2)
     local restart_fail='' integ_fail='' verify_fail='' quiet_rounds=''
@@ -283,6 +283,14 @@ t_crash() {
         PIDS+=("$wl")
         ms=$((200 + RANDOM % 1301))
         sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+        # A slow build (SANITIZE=1) may not have answered a job yet: the
+        # kill must land in the middle of work, so wait (up to 10 s) for
+        # the first answer of this round.
+        waited=0
+        while [ "$(wc -l <"$ids")" -le "$before" ] && [ "$waited" -lt 100 ]; do
+            sleep 0.1
+            waited=$((waited + 1))
+        done
         kill -KILL "$PID" 2>/dev/null
         wait "$PID" 2>/dev/null
         forget "$PID"
