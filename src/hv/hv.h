@@ -105,6 +105,193 @@ struct hv_dom_stat {
     uint64_t cpu_time_ns;
 };
 
+/* ---- storage: repositories and the files in them ----
+ *
+ * DESIGN (DESIGN.md sections 2 and 5, docs/STORAGE.md): a repository is a
+ * directory tree on a file system -- an NFS export, or a directory on a
+ * server's local disk -- with the layout
+ *
+ *   <root>/.ovsrepo                identity (written by the manager)
+ *   <root>/{Templates,Assemblies,ISOs,VirtualDisks,VirtualMachines}/
+ *
+ * Files inside those directories have flat names (no '/'): volumes
+ * "<id>.img", "<id>.iso", small files such as "<id>.vm.cfg". A host
+ * reaches a repository once it is mounted there (repo_mount: "present"),
+ * under a name derived from the repository id. On libvirt hosts a mount
+ * is a storage pool for the root (netfs for NFS, dir for local) plus one
+ * dir pool per subdirectory, named "ovmm-<repo id>" and
+ * "ovmm-<repo id>-<Subdir>", mount point /OVS/Repositories/<repo id> for
+ * NFS; files are volumes; upload is virStorageVolUpload.
+ *
+ * SIMULATED STORAGE (hv/simstore.c, reached only from test:/// hosts --
+ * real hosts never take it): libvirt's test driver keeps pools and
+ * volumes in memory per connection and touches no disk, and has no
+ * upload, resize or download. So for a test:/// connection every storage
+ * call below is served on real files under the node file's directory
+ * <simdir> (the directory holding sim-N.xml):
+ *   NFS server H, export /E   -> <simdir>/nfs/H/E   (exports of H: every
+ *                                directory <simdir>/nfs/H/exports/<x>,
+ *                                reported as "/exports/<x>")
+ *   local directory /D of a sim host S -> <simdir>/local/S/D
+ * A mount is recorded as <simdir>/mounts/<S>/<repo id> (a file holding
+ * the root's real path), so two simulated hosts mounting the same export
+ * share its files, and mounts survive reconnection like real ones.
+ *
+ * All names are checked: a repository id or file name that is empty or
+ * longer than 200 bytes, or has '/', "..", a leading '.' (except
+ * ".ovsrepo" in HV_DIR_ROOT) or a control character is ERR_INVALID, so
+ * nothing here can reach outside the repository.
+ * Errors: ERR_NOT_FOUND (no such file / repository not mounted here /
+ * export missing), ERR_EXISTS (file exists), ERR_STATE (repo_destroy:
+ * not empty), ERR_UNSUPPORTED, ERR_UNREACHABLE, ERR_INVALID, ERR_ABORTED,
+ * ERR_IO (a file operation failed on the server's file system),
+ * ERR_INTERNAL.
+ */
+
+enum hv_repo_dir {
+    HV_DIR_ROOT,
+    HV_DIR_TEMPLATES,
+    HV_DIR_ASSEMBLIES,
+    HV_DIR_ISOS,
+    HV_DIR_VIRTUAL_DISKS,
+    HV_DIR_VIRTUAL_MACHINES,
+    HV_DIR_COUNT
+};
+/* "" (root), "Templates", "Assemblies", "ISOs", "VirtualDisks",
+ * "VirtualMachines". */
+const char *hv_repo_dir_name(enum hv_repo_dir d);
+
+/* A file system as a host reaches it. Borrowed strings. */
+struct hv_fs {
+    const char *kind;          /* "nfs" or "local" */
+    const char *host;          /* nfs: the file server's access host */
+    const char *path;          /* nfs: export path; local: directory */
+};
+
+struct hv_space {
+    uint64_t capacity_bytes;
+    uint64_t available_bytes;
+};
+
+struct hv_file {
+    char name[256];
+    char format[16];           /* "raw", "qcow2", "iso", "" (other) */
+    uint64_t capacity_bytes;   /* virtual size */
+    uint64_t allocation_bytes; /* on disk */
+    char backing[256];         /* qcow2 overlay: backing file's name in the
+                                  same directory, else "" */
+};
+
+/* An upload in progress (upload_begin); it borrows its connection, so
+ * finish or cancel it before closing that. */
+struct hv_upload;
+
+struct hv_storage_ops {
+    /* NFS exports of @host as this server sees them (showmount; sim: see
+     * above). *out: *n strings, free with hv_strv_free(). */
+    int (*nfs_exports)(struct hv_conn *c, const char *host, char ***out,
+                       size_t *n);
+    /*
+     * Look at file system @fs from this server without keeping it
+     * mounted: its space, and the text of "<root>/<share>/.ovsrepo" when
+     * a repository is there (*ovsrepo NULL otherwise; caller frees;
+     * at most 64 KiB). @share: "" or a relative subdirectory path.
+     */
+    int (*fs_probe)(struct hv_conn *c, const struct hv_fs *fs,
+                    const char *share, struct hv_space *space,
+                    char **ovsrepo);
+    /*
+     * Mount repository @repo_id (file system @fs, subdirectory @share) on
+     * this server. @build: create the root (when missing) and the five
+     * subdirectories first (a new repository). Idempotent: mounting a
+     * mounted repository is 0 (ERR_STATE when it is mounted from another
+     * file system). A root that does not exist and !@build is
+     * ERR_NOT_FOUND.
+     */
+    int (*repo_mount)(struct hv_conn *c, const char *repo_id,
+                      const struct hv_fs *fs, const char *share, bool build);
+    /* Unmount; not mounted is 0. Files stay on the file system. */
+    int (*repo_unmount)(struct hv_conn *c, const char *repo_id);
+    /* 1 mounted, 0 not, -1 error. */
+    int (*repo_mounted)(struct hv_conn *c, const char *repo_id);
+    /* Space of a mounted repository's file system. */
+    int (*repo_space)(struct hv_conn *c, const char *repo_id,
+                      struct hv_space *out);
+    /*
+     * Remove the repository's tree from its file system (the five
+     * subdirectories, which must be empty, and .ovsrepo; the root too on
+     * simulated storage when it is empty and not the export or local
+     * directory itself) and unmount it here. Mounted here. ERR_STATE
+     * "repository not empty: <Subdir>/<file>" when a subdirectory holds
+     * a file; then nothing was removed.
+     */
+    int (*repo_destroy)(struct hv_conn *c, const char *repo_id);
+    /* Files of one directory (regular files with valid names; no
+     * subdirectories, no hidden temporaries), sorted by name; *out freed
+     * with xfree(), NULL when *n is 0. */
+    int (*file_list)(struct hv_conn *c, const char *repo_id,
+                     enum hv_repo_dir dir, struct hv_file **out, size_t *n);
+    /* One file's facts. ERR_NOT_FOUND. */
+    int (*file_info)(struct hv_conn *c, const char *repo_id,
+                     enum hv_repo_dir dir, const char *name,
+                     struct hv_file *out);
+    /*
+     * Create an empty volume of @capacity bytes: @format "raw" (@sparse:
+     * allocate nothing; else allocate it all) or "qcow2" with @backing
+     * (a file in the same directory) as its backing file (a thin clone).
+     * ERR_EXISTS when the name is taken.
+     */
+    int (*file_create)(struct hv_conn *c, const char *repo_id,
+                       enum hv_repo_dir dir, const char *name,
+                       uint64_t capacity, bool sparse, const char *format,
+                       const char *backing);
+    /* Copy a file to another (possibly another repository mounted here;
+     * ERR_EXISTS when the target name is taken): @sparse keeps holes,
+     * else every byte is allocated. Abortable through @aborting(@opaque)
+     * between chunks (may be NULL): then the target is removed and
+     * ERR_ABORTED. (On libvirt hosts the copy is one server-side call:
+     * @aborting is asked before and after it.) */
+    int (*file_copy)(struct hv_conn *c, const char *src_repo,
+                     enum hv_repo_dir src_dir, const char *src_name,
+                     const char *dst_repo, enum hv_repo_dir dst_dir,
+                     const char *dst_name, bool sparse,
+                     bool (*aborting)(void *opaque), void *opaque);
+    /* Grow a raw or qcow2 volume to @capacity (shrinking: ERR_INVALID). */
+    int (*file_resize)(struct hv_conn *c, const char *repo_id,
+                       enum hv_repo_dir dir, const char *name,
+                       uint64_t capacity);
+    /* Delete a file. ERR_NOT_FOUND when absent. */
+    int (*file_delete)(struct hv_conn *c, const char *repo_id,
+                       enum hv_repo_dir dir, const char *name);
+    /* Read a small file whole (at most @max bytes, else ERR_INVALID). */
+    int (*file_read)(struct hv_conn *c, const char *repo_id,
+                     enum hv_repo_dir dir, const char *name, size_t max,
+                     char **data, size_t *len);
+    /* Write a small file whole, replacing it atomically (on libvirt
+     * hosts, which cannot rename a volume: delete, then create). */
+    int (*file_write)(struct hv_conn *c, const char *repo_id,
+                      enum hv_repo_dir dir, const char *name,
+                      const void *data, size_t len);
+    /*
+     * Stream a new file in: begin (ERR_EXISTS when the name is taken),
+     * write chunks, then finish (the file appears complete under @name)
+     * or cancel (nothing stays, not even a partial file). Until finish
+     * the file is not visible under @name (on libvirt hosts, which cannot
+     * rename a volume, it is written under @name and removed by cancel).
+     * Exactly one of finish/cancel ends every upload (finish failing has
+     * already cleaned up).
+     */
+    struct hv_upload *(*upload_begin)(struct hv_conn *c, const char *repo_id,
+                                      enum hv_repo_dir dir,
+                                      const char *name);
+    int (*upload_write)(struct hv_upload *u, const void *buf, size_t len);
+    int (*upload_finish)(struct hv_upload *u);
+    void (*upload_cancel)(struct hv_upload *u);
+};
+
+/* Free @n strings and the array; accepts NULL. */
+void hv_strv_free(char **v, size_t n);
+
 struct hv_driver {
     const char *name;
     /* Connect to @uri with @auth (may be NULL); keepalive and the close
@@ -118,6 +305,8 @@ struct hv_driver {
      * *out: an array of *n, caller frees with xfree() (NULL when 0). */
     int (*domain_stats)(struct hv_conn *c, struct hv_dom_stat **out,
                         size_t *n);
+    /* Repositories and their files (see above). */
+    const struct hv_storage_ops *storage;
 };
 
 /* The libvirt driver (hv/libvirt.c). */
@@ -153,5 +342,9 @@ char *hv_uri_for(const char *host, const char *user, const char *tmpl,
  * @seed and i, so the same data directory keeps the same UUIDs). 0 or -1.
  */
 int hv_sim_generate(const char *dir, unsigned n, const char *seed);
+/* The access host of the simulated NFS server hv_sim_generate() makes
+ * (when n > 0): its exports /exports/repo1 .. /exports/repo3 are the
+ * directories <dir>/nfs/sim-nfs/exports/repo1 .. repo3. */
+#define HV_SIM_NFS_HOST "sim-nfs"
 
 #endif

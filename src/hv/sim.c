@@ -278,6 +278,18 @@ hv_sim_generate(const char *dir, unsigned n, const char *seed)
             break;
         log_info("removed simulated host file '%s'", path);
     }
+    /* One simulated NFS server for them (hv.h, "SIMULATED STORAGE"):
+     * access host "sim-nfs" exporting /exports/repo1 .. repo3. Existing
+     * exports and their files are kept. */
+    if (n > 0) {
+        for (i = 1; i <= 3; i++) {
+            char *AUTOFREE exp = xasprintf("%s/nfs/" HV_SIM_NFS_HOST
+                                           "/exports/repo%u", dir, i);
+
+            if (fs_mkdir_p(exp, 0700) < 0)
+                return -1;
+        }
+    }
     log_debug("wrote %u simulated host(s) into '%s'", n, dir);
     return 0;
 }

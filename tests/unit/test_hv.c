@@ -143,8 +143,15 @@ test_sim_files(void **state)
         assert_null(strstr(xml, "<domain"));
         xfree(xml);
     }
-    /* Nothing else: no temporary files left behind. */
-    snprintf(path, sizeof(path), "ls -A '%s' | wc -l | grep -qx 3", dir);
+    /* The simulated NFS server's exports (hv.h, HV_SIM_NFS_HOST). */
+    for (i = 1; i <= 3; i++) {
+        snprintf(path, sizeof(path), "%s/nfs/" HV_SIM_NFS_HOST
+                 "/exports/repo%u", dir, i);
+        assert_int_equal(stat(path, &st), 0);
+        assert_true(S_ISDIR(st.st_mode));
+    }
+    /* Nothing else: no temporary files left behind (3 files + nfs/). */
+    snprintf(path, sizeof(path), "ls -A '%s' | wc -l | grep -qx 4", dir);
     assert_int_equal(system(path), 0);
 
     /* Fewer hosts on the next start: the extra file goes. */
