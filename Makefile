@@ -17,8 +17,9 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 endif
 
 CC ?= gcc
-PKGS := libmicrohttpd sqlite3 json-c openssl uuid libsodium libvirt libxml-2.0
-TEST_PKGS := cmocka libcurl
+PKGS := libmicrohttpd sqlite3 json-c openssl uuid libsodium libvirt libxml-2.0 \
+	libcurl libarchive
+TEST_PKGS := cmocka
 # Recursive (=) so pkg-config runs after install-deps in a sub-make.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread
@@ -41,25 +42,28 @@ endif
 
 UTIL_SRCS := src/util/alloc.c src/util/err.c src/util/log.c src/util/buf.c \
 	src/util/json.c src/util/str.c src/util/lockfile.c src/util/fs.c \
-	src/util/notify.c src/util/secret.c src/util/ipmi.c
+	src/util/notify.c src/util/secret.c src/util/ipmi.c src/util/fetch.c \
+	src/util/archive.c src/util/vmcfg.c src/util/ovf.c
 CONF_SRCS := src/conf/config.c
 MODEL_SRCS := src/model/model.c src/model/types.c
 DB_SRCS := src/db/db.c src/db/db_object.c src/db/db_manager.c \
 	src/db/db_user.c src/db/db_session.c src/db/db_txn.c src/db/db_job.c \
 	src/db/db_event.c src/db/db_server.c src/db/db_pool.c \
-	src/db/db_monitor.c
+	src/db/db_monitor.c src/db/db_row.c
 JOBS_SRCS := src/jobs/engine.c src/jobs/locks.c src/jobs/ops.c \
 	src/jobs/op_event.c src/jobs/op_user.c src/jobs/op_server.c \
-	src/jobs/op_pool.c
+	src/jobs/op_pool.c src/jobs/storage_host.c \
+	src/jobs/op_storage.c src/jobs/op_vdisk.c src/jobs/op_import.c \
+	src/jobs/storage_template.c
 EVENTS_SRCS := src/events/events.c
 AUTH_SRCS := src/auth/password.c src/auth/session.c src/auth/authz.c
 API_SRCS := src/api/dispatch.c src/api/api_object.c src/api/api_session.c \
 	src/api/api_user.c src/api/api_openapi.c src/api/api_job.c \
 	src/api/api_event.c src/api/api_update.c src/api/api_server.c \
-	src/api/api_pool.c
+	src/api/api_pool.c src/api/api_storage.c src/api/api_vdisk.c
 HTTP_SRCS := src/http/server.c src/http/request.c src/http/response.c \
 	src/http/static.c src/http/cert.c src/http/wait.c
-HV_SRCS := src/hv/libvirt.c src/hv/uri.c src/hv/sim.c
+HV_SRCS := src/hv/libvirt.c src/hv/uri.c src/hv/sim.c src/hv/simstore.c
 POLICY_SRCS := src/policy/registry.c src/policy/monitor.c
 GEN_SRCS := $(BUILD)/gen/embedded.c $(BUILD)/gen/routes.c
 
@@ -71,10 +75,12 @@ LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS)) \
 DAEMON_OBJS := $(BUILD)/src/main.o $(BUILD)/src/admin.o
 
 UNIT_TESTS := test_util test_config test_model test_db test_auth test_http \
-	test_jobs test_events test_hv test_monitor test_server_ops
+	test_jobs test_events test_hv test_monitor test_server_ops \
+	test_import_util test_hv_storage test_storage_db test_vdisk
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 APITEST := $(BUILD)/tests/apitest
 JOBLOAD := $(BUILD)/tests/jobload
+FIXTURED := $(BUILD)/tests/fixtured
 BENCH_JOBS := $(BUILD)/bench/jobs
 BENCH_MONITOR := $(BUILD)/bench/monitor
 
@@ -137,6 +143,11 @@ $(JOBLOAD): tests/harness/jobload.c
 	$(call say,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(PKG_LIBS) $(TEST_LIBS)
+# The HTTP server import tests download from (tests/api/run.sh).
+$(FIXTURED): tests/harness/fixtured.c
+	$(call say,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(PKG_LIBS)
 
 # ---- benchmarks (bench/README.md) ----
 $(BENCH_JOBS): bench/jobs.c
@@ -161,7 +172,7 @@ run: deps
 check: deps-test
 	$(Q)$(MAKE) --no-print-directory test
 
-test: all $(UNIT_BINS) $(APITEST) $(JOBLOAD)
+test: all $(UNIT_BINS) $(APITEST) $(JOBLOAD) $(FIXTURED)
 	$(Q)BUILD=$(BUILD) tests/run.sh
 
 # `bench`: measure against the raw building blocks (bench/README.md).

@@ -9,14 +9,17 @@
 set -eu
 
 BUILD_PKGS="gcc make pkg-config libmicrohttpd-dev libsqlite3-dev libjson-c-dev
-libvirt-dev libxml2-dev libssl-dev uuid-dev libsodium-dev openssl"
+libvirt-dev libxml2-dev libssl-dev uuid-dev libsodium-dev openssl
+libcurl4-openssl-dev libarchive-dev"
 # libvirt-daemon: the libvirtd that tests/api/monitor.sh starts on a private
 # socket with the test driver only (it pulls libvirt-daemon-driver-qemu,
 # which that libvirtd never loads; no QEMU is installed).
 # openipmi, ipmitool: tests/api/power.sh drives OpenIPMI's BMC simulator
 # (ipmi_sim) with ipmitool, which ovmmd runs for server power control.
-TEST_PKGS="libcmocka-dev libcurl4-openssl-dev curl sqlite3 procps chromium nodejs
-libvirt-daemon openipmi ipmitool"
+# qemu-utils: qemu-img checks the qcow2 overlays (thin clones) that the
+# simulated storage writes (tests/unit/test_hv_storage.c).
+TEST_PKGS="libcmocka-dev curl sqlite3 procps chromium nodejs
+libvirt-daemon openipmi ipmitool qemu-utils"
 
 case "${1:-all}" in
 build) want="$BUILD_PKGS" ;;

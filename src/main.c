@@ -43,7 +43,9 @@
 #include "util/alloc.h"
 #include "util/err.h"
 #include "util/fs.h"
+#include "util/fetch.h"
 #include "util/lockfile.h"
+#include "util/ovf.h"
 #include "util/secret.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -104,6 +106,7 @@ paths_init(struct paths *p, const struct config *c)
     p->web_root = xstrdup(*c->web_root ? c->web_root : OVMM_WEB_ROOT);
     p->secret_key = under(d, "secret.key");
     p->sim_dir = under(d, "sim");
+    p->tmp_dir = under(d, "tmp");
 }
 
 void
@@ -120,6 +123,7 @@ paths_release(struct paths *p)
     xfree(p->web_root);
     xfree(p->secret_key);
     xfree(p->sim_dir);
+    xfree(p->tmp_dir);
     memset(p, 0, sizeof(*p));
 }
 
@@ -350,6 +354,10 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
         .power_confirm_ms = c->power_confirm_timeout * 1000,
         .wol_address = c->wol_address,
         .wol_port = (int)c->wol_port,
+        .import_allow = c->import_allow,
+        .import_max_bytes = c->import_max_size,
+        .import_timeout_ms = c->import_timeout * 1000,
+        .tmp_dir = p.tmp_dir,
     };
     api_init(&apc);
     jc = (struct jobs_conf){
@@ -378,6 +386,11 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
         goto fail_msg;
     if (secret_init(p.secret_key) < 0)
         goto fail_msg;
+    /* Imports (docs/STORAGE.md): libcurl and libxml2's parser, set up once
+     * here before any job thread exists. */
+    if (fetch_global_init() < 0)
+        goto fail_msg;
+    ovf_global_init();
     if (c->simulate > 0) {
         char *AUTOFREE seed = db_manager_id(db);
 
@@ -532,6 +545,7 @@ run_daemon(struct config *c, const char *config_path, bool foreground)
     api_shutdown();
     auth_shutdown();
     hv_shutdown();
+    fetch_global_cleanup();
     db_close(db);
     lockfile_release(lockfd);
     paths_release(&p);

@@ -19,6 +19,7 @@ struct paths {
     char *web_root;    /* console files */
     char *secret_key;  /* key that seals agent and IPMI passwords */
     char *sim_dir;     /* node files of simulated servers */
+    char *tmp_dir;     /* downloads being unpacked (imports) */
 };
 
 /* Resolve every path of @c into @p (free with paths_release()). */

@@ -154,6 +154,11 @@ struct api_conf {
     int64_t power_confirm_ms;  /* wait for the new chassis power state */
     const char *wol_address;   /* Wake-on-LAN target address */
     int wol_port;              /* Wake-on-LAN UDP port */
+    /* Imports (docs/STORAGE.md), copied into each import job's args. */
+    const char *import_allow;  /* CIDR allow-list, "" none */
+    int64_t import_max_bytes;
+    int64_t import_timeout_ms;
+    const char *tmp_dir;       /* <data>/tmp: downloads being unpacked */
 };
 
 /* Remember @conf (copied; strings must outlive api). Main thread. */

@@ -41,6 +41,15 @@ json_object *api_job_json(const struct db_job *j, const char *base);
  */
 int api_reply_job(struct api_req *req, struct api_resp *resp, int64_t id);
 
+/*
+ * The object id @v names: a SimpleId ({"value": ...}, its "type", when
+ * given, being @type or ending in ".@type"), or a plain id string; copied
+ * into @out (@size bytes). 1 when @v is NULL (JSON null), 0, or -1 with
+ * ERR_INVALID naming @what (e.g. "'masterServerId'").
+ */
+int api_ref_value(json_object *v, const char *type, const char *what,
+                  char *out, size_t size);
+
 /* Set @resp's body to @body (taking the reference), status 200. */
 void api_reply(struct api_resp *resp, json_object *body);
 

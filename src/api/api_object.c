@@ -156,3 +156,43 @@ api_object_children(struct api_req *req, struct api_resp *resp)
         return -1;
     return list_objects(req, resp, ct, t->children[i].column, id);
 }
+
+/* A request's reference to an object (api_int.h). */
+int
+api_ref_value(json_object *v, const char *type, const char *what, char *out,
+              size_t size)
+{
+    const char *id = NULL, *t = NULL;
+    size_t tl, l;
+
+    if (!v)
+        return 1;
+    if (json_object_is_type(v, json_type_string)) {
+        id = json_object_get_string(v);
+    } else if (json_object_is_type(v, json_type_object)) {
+        if (json_get_string(v, "value", &id) < 0 ||
+            json_get_string(v, "type", &t) < 0)
+            return -1;
+    }
+    if (!id || !*id) {
+        err_set(ERR_INVALID, "%s must be a SimpleId ({\"type\", \"value\", "
+                             "...}), {\"value\": id} or an id string", what);
+        return -1;
+    }
+    if (t) {
+        tl = strlen(type);
+        l = strlen(t);
+        if (strcmp(t, type) != 0 &&
+            !(l > tl && t[l - tl - 1] == '.' &&
+              strcmp(t + l - tl, type) == 0)) {
+            err_set(ERR_INVALID, "%s is a '%s': a %s is needed", what, t,
+                    type);
+            return -1;
+        }
+    }
+    if (str_copy(out, id, size) >= size) {
+        err_set(ERR_INVALID, "%s '%.40s...' is too long", what, id);
+        return -1;
+    }
+    return 0;
+}

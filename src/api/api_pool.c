@@ -111,51 +111,6 @@ ip_canonical(const char *text, char *out, size_t size)
     return -1;
 }
 
-/*
- * The object id @v names: a SimpleId ({"value": ...}, its "type", when
- * given, ending in @type), or a plain string. Copied into @out. 1 when
- * @v is NULL (JSON null), 0, or -1 (ERR_INVALID naming @what).
- */
-static int
-ref_value(json_object *v, const char *type, const char *what, char *out,
-          size_t size)
-{
-    const char *id = NULL, *t = NULL;
-    size_t tl, l;
-
-    if (!v)
-        return 1;
-    if (json_object_is_type(v, json_type_string)) {
-        id = json_object_get_string(v);
-    } else if (json_object_is_type(v, json_type_object)) {
-        if (json_get_string(v, "value", &id) < 0 ||
-            json_get_string(v, "type", &t) < 0)
-            return -1;
-    }
-    if (!id || !*id) {
-        err_set(ERR_INVALID, "%s must be a SimpleId ({\"type\", \"value\", "
-                             "...}), {\"value\": id} or an id string", what);
-        return -1;
-    }
-    if (t) {
-        /* "Server" or "com.oracle.ovm.mgr.ws.model.Server" */
-        tl = strlen(type);
-        l = strlen(t);
-        if (strcmp(t, type) != 0 &&
-            !(l > tl && t[l - tl - 1] == '.' &&
-              strcmp(t + l - tl, type) == 0)) {
-            err_set(ERR_INVALID, "%s is a '%s': a %s is needed", what, t,
-                    type);
-            return -1;
-        }
-    }
-    if (str_copy(out, id, size) >= size) {
-        err_set(ERR_INVALID, "%s '%.40s...' is too long", what, id);
-        return -1;
-    }
-    return 0;
-}
-
 /* The server a PUT addServer/removeServer body names, into @out. */
 static int
 body_server(const struct api_req *req, char *out, size_t size)
@@ -170,7 +125,7 @@ body_server(const struct api_req *req, char *out, size_t size)
     b = json_parse(req->body, req->body_len);
     if (!b)
         return -1;
-    return ref_value(b, "Server", "the server", out, size) == 0 ? 0 : -1;
+    return api_ref_value(b, "Server", "the server", out, size) == 0 ? 0 : -1;
 }
 
 /* 0 when no pool other than @self_id is named @name, else -1 (409). */
@@ -255,6 +210,35 @@ submit(struct api_req *req, struct api_resp *resp, const char *job_name,
     return api_reply_job(req, resp, job_id);
 }
 
+/*
+ * The body's poolFileSystemId (extension; Oracle VM 3.4 reaches it
+ * through the pool's Cluster) into @out: 1 when absent or null, 0 when a
+ * file system is named -- checked for pool @pool_id (NULL: a new pool)
+ * with db_pool_check_fs() -- or -1.
+ */
+static int
+body_pool_fs(json_object *b, const char *pool_id, bool clustered, char *out,
+             size_t size)
+{
+    json_object *v = NULL;
+    int rc;
+
+    if (!json_object_object_get_ex(b, "poolFileSystemId", &v))
+        return 1;
+    rc = api_ref_value(v, "FileSystem", "'poolFileSystemId'", out, size);
+    if (rc != 0)
+        return rc;
+    if (!clustered) {
+        err_set(ERR_INVALID, "only a clustered server pool has a pool file "
+                             "system (its cluster heartbeat); set "
+                             "'clustered' or leave 'poolFileSystemId' null");
+        return -1;
+    }
+    if (db_pool_check_fs(api_conf()->db, pool_id, out) < 0)
+        return -1;
+    return 0;
+}
+
 /* ---- POST /ServerPool ---- */
 
 int
@@ -265,10 +249,11 @@ api_pool_create(struct api_req *req, struct api_resp *resp)
     const char *name = NULL, *desc = NULL, *vip = NULL;
     const char *keymap = "en-us", *policy = "BEST_SERVER";
     char *AUTOFREE id = NULL;
-    char vipc[INET6_ADDRSTRLEN], job_name[300];
+    char vipc[INET6_ADDRSTRLEN], job_name[300], fsid[256];
     bool secure = false, clustered = false;
     json_object *ud = NULL, *v;
-    struct job_object_req obj = { 0 };
+    struct job_object_req obj[2];
+    int fsrc;
 
     if (!b)
         return -1;
@@ -294,10 +279,10 @@ api_pool_create(struct api_req *req, struct api_resp *resp)
         model_user_data_check(ud) < 0)
         return -1;
     if (json_object_object_get_ex(b, "clusterId", &v) && v) {
-        err_set(ERR_INVALID, "'clusterId' must be null: clusters come with "
-                             "server pool file systems, which this Manager "
-                             "does not manage yet (use the extension "
-                             "'clustered')");
+        err_set(ERR_INVALID, "'clusterId' must be null: this Manager has no "
+                             "Cluster objects; a clustered pool is made with "
+                             "the extensions 'clustered' and "
+                             "'poolFileSystemId'");
         return -1;
     }
     if (one_of("keymap", keymap, keymaps, NELEMS(keymaps)) < 0 ||
@@ -309,6 +294,9 @@ api_pool_create(struct api_req *req, struct api_resp *resp)
     if (vip && ip_canonical(vip, vipc, sizeof(vipc)) < 0)
         return -1;
     if (name_free(name, NULL) < 0 || (vip && vip_free(vipc, NULL) < 0))
+        return -1;
+    fsrc = body_pool_fs(b, NULL, clustered, fsid, sizeof(fsid));
+    if (fsrc < 0)
         return -1;
 
     id = model_id_new(pool_type());
@@ -330,14 +318,22 @@ api_pool_create(struct api_req *req, struct api_resp *resp)
                            json_object_new_boolean(secure));
     json_object_object_add(args, "clustered",
                            json_object_new_boolean(clustered));
+    if (fsrc == 0)
+        json_object_object_add(args, "poolFileSystemId",
+                               json_object_new_string(fsid));
     snprintf(job_name, sizeof(job_name), "Create Server Pool: %s", name);
-    obj.id = id;
-    obj.type = "ServerPool";
-    obj.name = name;
-    obj.exclusive = true;
+    memset(obj, 0, sizeof(obj));
+    obj[0].id = id;
+    obj[0].type = "ServerPool";
+    obj[0].name = name;
+    obj[0].exclusive = true;
+    /* The pool file system, so no repository is made on it meanwhile. */
+    obj[1].id = fsid;
+    obj[1].type = "FileSystem";
+    obj[1].exclusive = true;
     /* No resultId up front: the pool exists only once the job ran. */
-    return submit(req, resp, job_name, &obj, 1, "pool.create", args, NULL,
-                  NULL);
+    return submit(req, resp, job_name, obj, fsrc == 0 ? 2 : 1, "pool.create",
+                  args, NULL, NULL);
 }
 
 /* ---- PUT /ServerPool/{id} ---- */
@@ -406,9 +402,28 @@ update_pool_members(json_object *b, const struct db_pool *p,
                 p->name);
         return -1;
     }
+    if (json_object_object_get_ex(b, "poolFileSystemId", &v)) {
+        char fsid[256];
+
+        rc = body_pool_fs(b, p->id, p->clustered, fsid, sizeof(fsid));
+        if (rc < 0)
+            return -1;
+        if ((rc == 1 && p->pool_fs_id) ||
+            (rc == 0 && (!p->pool_fs_id || strcmp(fsid, p->pool_fs_id)))) {
+            if (p->nservers > 0) {
+                err_set(ERR_STATE, "cannot change the pool file system of "
+                                   "server pool '%s' while it has servers",
+                        p->name);
+                return -1;
+            }
+            json_object_object_add(args, "poolFileSystemId",
+                                   rc == 0 ? json_object_new_string(fsid)
+                                           : NULL);
+        }
+    }
     if (!json_object_object_get_ex(b, "masterServerId", &v))
         return 0;
-    rc = ref_value(v, "Server", "'masterServerId'", sid, sizeof(sid));
+    rc = api_ref_value(v, "Server", "'masterServerId'", sid, sizeof(sid));
     if (rc < 0)
         return -1;
     if (rc == 1) {
@@ -458,7 +473,7 @@ api_pool_update(struct api_req *req, struct api_resp *resp)
     if (!b)
         return -1;
     if (json_object_object_get_ex(b, "id", &v) && v) {
-        if (ref_value(v, "ServerPool", "the body's id", sid, sizeof(sid)) < 0)
+        if (api_ref_value(v, "ServerPool", "the body's id", sid, sizeof(sid)) < 0)
             return -1;
         if (strcmp(sid, id) != 0) {
             err_set(ERR_INVALID, "the body's id '%s' is not the object in "

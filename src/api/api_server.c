@@ -44,6 +44,7 @@
 #include "db/db.h"
 #include "hv/hv.h"
 #include "jobs/jobs.h"
+#include "jobs/storage.h"
 #include "util/alloc.h"
 #include "util/err.h"
 #include "util/ipmi.h"
@@ -564,7 +565,10 @@ api_server_delete(struct api_req *req, struct api_resp *resp)
     struct job_op_req op;
 
     s = req_server(req);
-    if (!s || db_server_check_delete(s) < 0)
+    if (!s ||
+        storage_check_server_delete(&(struct storage_view){
+                                        api_conf()->db, NULL }, s->id) < 0 ||
+        db_server_check_delete(s) < 0)
         return -1;
     args = json_object_new_object();
     json_object_object_add(args, "id", json_object_new_string(s->id));

@@ -29,6 +29,7 @@
 #include "conf/config.h"
 #include "util/alloc.h"
 #include "util/err.h"
+#include "util/fetch.h"
 #include "util/log.h"
 #include "util/str.h"
 
@@ -192,6 +193,17 @@ static const struct conf_key keys[] = {
     KEY_INT(wol_port, 9, 1, 65535, 0,
             "UDP port of Wake-on-LAN packets (9, discard, by convention; "
             "some networks use 7)."),
+    KEY_STR(import_allow, "", 0,
+            "Addresses imports (importVirtualDisk, importTemplate, "
+            "importAssembly, ...) may download from although they are not "
+            "public: a comma-separated list of CIDRs, e.g. "
+            "\"10.1.0.0/16,192.168.5.7/32\". Empty: loopback, private, "
+            "link-local and other non-public addresses are refused "
+            "(docs/STORAGE.md)."),
+    KEY_INT(import_max_size, 68719476736, 1, 1125899906842624, 0,
+            "Largest download of one import, in bytes (64 GiB; at most 1 PiB)."),
+    KEY_INT(import_timeout, 21600, 1, 604800, 0,
+            "Seconds one import download may take (6 hours)."),
 };
 
 /*
@@ -241,6 +253,12 @@ check_password_strength(const char *value)
 }
 
 static int
+check_import_allow(const char *value)
+{
+    return fetch_allow_check(value);
+}
+
+static int
 check_wol_address(const char *value)
 {
     unsigned char addr[16];
@@ -255,6 +273,7 @@ check_wol_address(const char *value)
 
 static const struct conf_hook hooks[] = {
     { offsetof(struct config, log_level), check_log_level, apply_log_level },
+    { offsetof(struct config, import_allow), check_import_allow, NULL },
     { offsetof(struct config, password_strength), check_password_strength,
       NULL },
     { offsetof(struct config, wol_address), check_wol_address, NULL },

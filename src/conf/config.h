@@ -63,6 +63,9 @@ struct config {
     int64_t power_confirm_timeout; /* power_confirm_timeout, seconds */
     char *wol_address;        /* wol_address: numeric, Wake-on-LAN target */
     int64_t wol_port;         /* wol_port: UDP port of Wake-on-LAN */
+    char *import_allow;       /* import_allow: CIDRs imports may reach */
+    int64_t import_max_size;  /* import_max_size, bytes */
+    int64_t import_timeout;   /* import_timeout, seconds */
 };
 
 struct conf_key {

@@ -243,6 +243,75 @@ int db_txn_object_set_common(struct db_txn *t, const char *id,
                              const char *name, const char *description,
                              const char *user_data, int64_t generation);
 
+/* ---- generic rows of any registered type (db_row.c) ----
+ *
+ * For types whose jobs need no typed struct (storage, issue 5): an
+ * object is one flat JSON object {column: value} holding its `objects`
+ * columns (id, type, name, description, generation, locked, read_only,
+ * user_data, created_ms, modified_ms) and its type table's columns
+ * (named as in schema/db; they never clash with the objects columns but
+ * `id`). Values: TEXT -> string, INTEGER -> int, NULL -> null. Column
+ * names are checked against the tables (PRAGMA table_info), so a name
+ * never reaches SQL unchecked: an unknown one is ERR_INVALID. A row read
+ * with db_txn_row_get() and written back with db_txn_row_restore() is
+ * the object exactly as it was (generation and times included): that is
+ * the undo of any change.
+ */
+/* Object @id of type @ty as a flat row. NULL with ERR_NOT_FOUND
+ * "<Type> '<id>' not found" (also when @id is of another type). */
+json_object *db_txn_row_get(struct db_txn *t, const struct model_type *ty,
+                            const char *id);
+json_object *db_row_get(struct db *db, const struct model_type *ty,
+                        const char *id);
+/*
+ * Insert @row (must hold "id"; "name" defaults to "", type is @ty,
+ * generation 0, times now, user_data "[]"; type columns left out take
+ * their SQL defaults). ERR_EXISTS (a unique constraint, with SQLite's
+ * message), ERR_INVALID (unknown column, CHECK constraint).
+ */
+int db_txn_row_insert(struct db_txn *t, const struct model_type *ty,
+                      json_object *row);
+/*
+ * Set the columns in @cols (either table's, not id/type) of object @id.
+ * @bump: generation + 1 and modified_ms = now (unless @cols sets them).
+ * ERR_NOT_FOUND, ERR_EXISTS, ERR_INVALID.
+ */
+int db_txn_row_update(struct db_txn *t, const struct model_type *ty,
+                      const char *id, json_object *cols, bool bump);
+/* Delete object @id (its type row and what cascades with it).
+ * ERR_NOT_FOUND. */
+int db_txn_row_delete(struct db_txn *t, const struct model_type *ty,
+                      const char *id);
+/* Put @row back exactly: replaces the object when it exists, inserts it
+ * otherwise (every column as given, except that an existing object keeps
+ * its `locked` flag, which belongs to the job engine). */
+int db_txn_row_restore(struct db_txn *t, const struct model_type *ty,
+                       json_object *row);
+/*
+ * Ids of the objects of @ty whose type-table @column equals @value (NULL:
+ * IS NULL; @column NULL: all), ordered by name then id. *ids: *n strings,
+ * free with db_ids_free(). 0 or -1.
+ */
+int db_txn_row_ids(struct db_txn *t, const struct model_type *ty,
+                   const char *column, const char *value, char ***ids,
+                   size_t *n);
+int db_row_ids(struct db *db, const struct model_type *ty,
+               const char *column, const char *value, char ***ids,
+               size_t *n);
+void db_ids_free(char **ids, size_t n);
+/*
+ * The ref_id values of link table @table (a link table of schema/db:
+ * columns <owner column> and ref_id) for owner @owner_id, ordered. Set
+ * replaces them with @n @ids. The table and column must be among the
+ * link tables db_row.c knows (ERR_INVALID otherwise).
+ */
+int db_txn_links_get(struct db_txn *t, const char *table,
+                     const char *owner_id, char ***ids, size_t *n);
+int db_links_get(struct db *db, const char *table, const char *owner_id,
+                 char ***ids, size_t *n);
+int db_txn_links_set(struct db_txn *t, const char *table,
+                     const char *owner_id, char *const *ids, size_t n);
+
 /* ---- servers, ports, networks, CPU groups (db_server.c) ---- */
 
 /* What discovery writes about a server (NULL strings: unknown). */
@@ -682,6 +751,7 @@ struct db_pool {
     char *master_name;       /* the master's name (read only), or NULL */
     char *agent_password;    /* sealed; from the first server; NULL: none */
     char *policy_id;
+    char *pool_fs_id;        /* pool file system (FileSystem), or NULL */
     int64_t nservers;        /* servers in the pool (read only) */
 };
 void db_pool_free(struct db_pool *p);
@@ -739,6 +809,17 @@ int db_pool_check_add(const struct db_pool *p, const struct db_pool_member *s,
 int db_pool_check_remove(const struct db_pool *p,
                          const struct db_pool_member *s);
 int db_pool_check_delete(const struct db_pool *p);
+/*
+ * May file system @fs_id be the pool file system of pool @pool_id (NULL:
+ * a pool being created)? It must exist (ERR_NOT_FOUND), be exported by a
+ * NETWORK file server, since every server of the pool reaches it
+ * (ERR_STATE), still be exported (ERR_STATE), hold no repository
+ * (ERR_STATE: "one purpose per export") and not be another pool's
+ * (ERR_EXISTS). From the reader (handlers) or inside @t (jobs).
+ */
+int db_pool_check_fs(struct db *db, const char *pool_id, const char *fs_id);
+int db_txn_pool_check_fs(struct db_txn *t, const char *pool_id,
+                         const char *fs_id);
 
 /*
  * Create pool @p (its objects and server_pools rows from id, name,

@@ -132,6 +132,18 @@ type_sql_build(struct db_type_sql *q, const struct model_type *t)
         rt = model_type_find(f->ref_type);
         if (!rt || !f->ref_column)
             continue;
+        if (f->column && strchr(f->column, ':')) {
+            /* Through a link table "<table>:<col>" (model.h). */
+            size_t tl = (size_t)(strchr(f->column, ':') - f->column);
+
+            q->reflist[i] = xasprintf("SELECT o.id, o.name FROM objects o "
+                                      "JOIN %.*s x ON x.%s = o.id "
+                                      "WHERE x.%s = ?1 "
+                                      "ORDER BY o.name, o.id",
+                                      (int)tl, f->column,
+                                      f->column + tl + 1, f->ref_column);
+            continue;
+        }
         q->reflist[i] = xasprintf("SELECT o.id, o.name FROM objects o "
                                   "JOIN %s x ON x.id = o.id "
                                   "WHERE x.%s = ?1 ORDER BY o.name, o.id",

@@ -47,6 +47,7 @@ db_pool_free(struct db_pool *p)
     xfree(p->description);
     xfree(p->user_data);
     xfree(p->virtual_ip);
+    xfree(p->pool_fs_id);
     xfree(p->keymap);
     xfree(p->vm_start_policy);
     xfree(p->master_server_id);
@@ -80,7 +81,7 @@ pool_get_on(struct db_conn *c, const char *id)
         "p.virtual_ip, p.clustered, p.keymap, p.secure_vm_migrate, "
         "p.vm_start_policy, p.master_server_id, mo.name, p.agent_password, "
         "p.policy_id, (SELECT COUNT(*) FROM servers s "
-        "WHERE s.server_pool_id = p.id) "
+        "WHERE s.server_pool_id = p.id), p.pool_file_system_id "
         "FROM objects o JOIN server_pools p ON p.id = o.id "
         "LEFT JOIN objects mo ON mo.id = p.master_server_id "
         "WHERE o.id = ?1");
@@ -108,6 +109,7 @@ pool_get_on(struct db_conn *c, const char *id)
         p->agent_password = db_col_strdup(st, 11);
         p->policy_id = db_col_strdup(st, 12);
         p->nservers = sqlite3_column_int64(st, 13);
+        p->pool_fs_id = db_col_strdup(st, 14);
     } else if (rc == SQLITE_DONE) {
         err_set(ERR_NOT_FOUND, "ServerPool '%s' not found", id);
     } else {
@@ -421,10 +423,11 @@ db_txn_pool_create(struct db_txn *t, const struct db_pool *p)
                p->user_data, now) != SQLITE_DONE)
         return db_err_set(c, "cannot create server pool '%s'", p->name);
     if (db_run(c, "INSERT INTO server_pools (id, virtual_ip, clustered, "
-                  "keymap, secure_vm_migrate, vm_start_policy, policy_id) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", "ttbtbtt", p->id,
+                  "keymap, secure_vm_migrate, vm_start_policy, policy_id, "
+                  "pool_file_system_id) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", "ttbtbttt", p->id,
                p->virtual_ip, p->clustered, p->keymap, p->secure_vm_migrate,
-               p->vm_start_policy, policy) != SQLITE_DONE)
+               p->vm_start_policy, policy, p->pool_fs_id) != SQLITE_DONE)
         return db_err_set(c, "cannot create server pool '%s'", p->name);
     if (db_run(c, "INSERT INTO objects (id, type, name, created_ms, "
                   "modified_ms) VALUES (?1, 'ServerPoolPolicy', '', ?2, ?2)",
@@ -443,10 +446,11 @@ db_txn_pool_set(struct db_txn *t, const struct db_pool *p)
 
     if (db_run(c, "UPDATE server_pools SET virtual_ip = ?2, keymap = ?3, "
                   "secure_vm_migrate = ?4, vm_start_policy = ?5, "
-                  "master_server_id = ?6, agent_password = ?7 WHERE id = ?1",
-               "tttbttt", p->id, p->virtual_ip, p->keymap,
+                  "master_server_id = ?6, agent_password = ?7, "
+                  "pool_file_system_id = ?8 WHERE id = ?1",
+               "tttbtttt", p->id, p->virtual_ip, p->keymap,
                p->secure_vm_migrate, p->vm_start_policy, p->master_server_id,
-               p->agent_password) != SQLITE_DONE)
+               p->agent_password, p->pool_fs_id) != SQLITE_DONE)
         return db_err_set(c, "cannot change server pool '%s'", p->name);
     if (sqlite3_changes(c->h) == 0) {
         err_set(ERR_NOT_FOUND, "ServerPool '%s' not found", p->id);
@@ -794,4 +798,82 @@ db_txn_pool_member_restore(struct db_txn *t, json_object *snap)
     json_object_put(obj);
     json_object_put(srv);
     return rc;
+}
+
+/* ---- pool file systems ---- */
+
+/* db_pool_check_fs() on connection @c (inside a transaction). */
+static int
+check_fs_on(struct db_conn *c, const char *pool_id, const char *fs_id)
+{
+    sqlite3_stmt *st = db_stmt(c,
+        "SELECT fo.name, fs.present, srv.file_server_type, "
+        "(SELECT ro.name FROM repositories r JOIN objects ro ON ro.id = r.id "
+        " WHERE r.file_system_id = fs.id ORDER BY ro.name LIMIT 1), "
+        "(SELECT p.id FROM server_pools p WHERE p.pool_file_system_id = fs.id "
+        " AND p.id IS NOT ?2 LIMIT 1), "
+        "(SELECT po.name FROM server_pools p JOIN objects po ON po.id = p.id "
+        " WHERE p.pool_file_system_id = fs.id AND p.id IS NOT ?2 LIMIT 1) "
+        "FROM file_systems fs JOIN objects fo ON fo.id = fs.id "
+        "JOIN file_servers srv ON srv.id = fs.file_server_id "
+        "WHERE fs.id = ?1");
+    const char *name, *type, *repo, *other;
+    int rc, ret = -1;
+
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, fs_id);
+    db_bind_text(st, 2, pool_id);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        if (rc == SQLITE_DONE)
+            err_set(ERR_NOT_FOUND, "FileSystem '%s' not found", fs_id);
+        else
+            db_err_set(c, "cannot read file system '%s'", fs_id);
+        goto cleanup;
+    }
+    name = (const char *)sqlite3_column_text(st, 0);
+    type = (const char *)sqlite3_column_text(st, 2);
+    repo = (const char *)sqlite3_column_text(st, 3);
+    other = (const char *)sqlite3_column_text(st, 5);
+    if (strcmp(type, "NETWORK") != 0) {
+        err_set(ERR_STATE, "file system '%s' is local to one server; a pool "
+                           "file system must be shared (NFS)", name);
+    } else if (sqlite3_column_int(st, 1) == 0) {
+        err_set(ERR_STATE, "file system '%s' is no longer exported by its "
+                           "file server", name);
+    } else if (repo) {
+        err_set(ERR_STATE, "file system '%s' holds repository '%s': a pool "
+                           "file system needs an export of its own", name,
+                repo);
+    } else if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+        err_set(ERR_EXISTS, "file system '%s' is already the pool file "
+                            "system of server pool '%s'", name,
+                other ? other : "");
+    } else {
+        ret = 0;
+    }
+ cleanup:
+    db_stmt_release(st);
+    return ret;
+}
+
+int
+db_pool_check_fs(struct db *db, const char *pool_id, const char *fs_id)
+{
+    struct db_conn *c = db_read_begin(db);
+    int ret;
+
+    if (!c)
+        return -1;
+    ret = check_fs_on(c, pool_id, fs_id);
+    db_read_end(db);
+    return ret;
+}
+
+int
+db_txn_pool_check_fs(struct db_txn *t, const char *pool_id,
+                     const char *fs_id)
+{
+    return check_fs_on(db_txn_conn(t), pool_id, fs_id);
 }

@@ -170,12 +170,17 @@ lock_timeout_deadline(void)
 const struct job_op_type *
 job_op_find(const char *name)
 {
-    extern const struct job_op_type *const job_op_table[];
-    size_t i;
+    /* jobs_int.h: the main table, then each module's own. */
+    const struct job_op_type *const *const tables[] = {
+        job_op_table, job_ops_storage, job_ops_vdisk,
+    };
+    size_t i, k;
 
-    for (i = 0; name && job_op_table[i]; i++) {
-        if (strcmp(job_op_table[i]->name, name) == 0)
-            return job_op_table[i];
+    for (k = 0; name && k < sizeof(tables) / sizeof(tables[0]); k++) {
+        for (i = 0; tables[k][i]; i++) {
+            if (strcmp(tables[k][i]->name, name) == 0)
+                return tables[k][i];
+        }
     }
     return NULL;
 }

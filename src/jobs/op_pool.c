@@ -196,6 +196,9 @@ create_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
         p->secure_vm_migrate = b;
     if (json_get_bool(args, "clustered", &b) == 0)
         p->clustered = b;
+    if (copy_str(args, "poolFileSystemId", &p->pool_fs_id) < 0 ||
+        (p->pool_fs_id && db_txn_pool_check_fs(t, NULL, p->pool_fs_id) < 0))
+        return -1;
     ud = member(args, "userData");
     if (ud)
         set_str(&p->user_data, json_to_text(ud));
@@ -435,6 +438,20 @@ update_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
             if (s && vip_free(t, s, id) < 0)
                 return -1;
             set_str(&p->virtual_ip, s);
+        }
+    }
+    if (json_object_object_get_ex(args, "poolFileSystemId", &v)) {
+        s = v ? json_object_get_string(v) : NULL;
+        if (differ(s, p->pool_fs_id)) {
+            if (p->nservers > 0) {
+                err_set(ERR_STATE, "cannot change the pool file system of "
+                                   "server pool '%s' while it has servers",
+                        p->name);
+                return -1;
+            }
+            if (s && db_txn_pool_check_fs(t, id, s) < 0)
+                return -1;
+            set_str(&p->pool_fs_id, s);
         }
     }
     if (json_get_string(args, "keymap", &s) == 0)

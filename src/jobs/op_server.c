@@ -41,8 +41,12 @@
  *                    {generation, ..., columns: {manager_uuid,
  *                    agent_password?}}.
  *   server.delete    {id} -> a snapshot of the server's rows
- *                    (db_txn_server_snapshot()): the undo inserts them
- *                    back, ids, generation and times included.
+ *                    (db_txn_server_snapshot()) with, under "storage",
+ *                    its local file server and file systems and the
+ *                    admin lists it is on (storage_server_snapshot()):
+ *                    the undo inserts them back, ids, generation and
+ *                    times included. Refused while a repository is
+ *                    presented to it or lives on its local storage.
  *   server.run_state {id, state, from: [states], action} -> {state,
  *                    generation}: STARTING or STOPPING while a power job
  *                    runs; the undo puts the old state back when the
@@ -71,6 +75,7 @@
 #include "events/events.h"
 #include "hv/hv.h"
 #include "jobs/jobs_int.h"
+#include "jobs/storage.h"
 #include "util/alloc.h"
 #include "util/err.h"
 #include "util/ipmi.h"
@@ -282,6 +287,9 @@ discover_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         goto fail;
     if (created && first_port &&
         db_txn_port_set_network(t, first_port, net_id) < 0)
+        goto fail;
+    /* Its local storage: "Local FS <name>" and its file systems. */
+    if (storage_local_sync(ctx, t, id, sf.name, &f) < 0)
         goto fail;
     if (events_add(t, SEV_INFORMATIONAL,
                    created ? "server.discovered" : "server.rediscovered", id,
@@ -675,9 +683,20 @@ delete_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     if (!t)
         return -1;
     s = db_txn_server_get(t, id);
-    if (!s || db_server_check_delete(s) < 0)
+    if (!s ||
+        storage_check_server_delete(&(struct storage_view){ NULL, t },
+                                    id) < 0 ||
+        db_server_check_delete(s) < 0)
         goto out;
     snap = db_txn_server_snapshot(t, id);
+    /* Its local file server and its place on admin lists go with it. */
+    if (snap) {
+        json_object *st = storage_server_snapshot(t, id);
+
+        if (!st)
+            goto out;
+        json_object_object_add(snap, "storage", st);
+    }
     if (!snap || db_txn_server_delete(t, id) < 0)
         goto out;
     rc = events_add(t, SEV_INFORMATIONAL, "server.deleted", id, "Server",
@@ -708,6 +727,9 @@ delete_undo(struct job_ctx *ctx, json_object *args, json_object *undo)
     if (!t)
         return -1;
     rc = db_txn_server_restore(t, undo);
+    if (rc == 0)
+        rc = storage_server_restore(t, json_object_object_get(undo,
+                                                              "storage"));
     if (rc == 0)
         rc = db_txn_object_common(t, id, &cur);
     if (rc == 0)

@@ -185,13 +185,44 @@ model_objs_free(struct model_obj **v, size_t n)
     xfree(v);
 }
 
+/*
+ * @id as a URI path segment: bytes other than RFC 3986 unreserved
+ * characters and the sub-delimiters Oracle VM leaves as they are (":",
+ * "(", ")", ...) are percent-encoded, e.g. the space of a plug-in id
+ * ("...OCFS2Plugin%20(0.1.0-42.1)", as in get_file_server_plugin.json).
+ * Caller frees.
+ */
+static char *
+uri_segment(const char *id)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t i, j = 0, n = strlen(id);
+    char *out = xmalloc(3 * n + 1);
+
+    for (i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)id[i];
+
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+            (ch >= '0' && ch <= '9') || strchr("-._~:()@!$&'*+,;=", ch)) {
+            out[j++] = (char)ch;
+        } else {
+            out[j++] = '%';
+            out[j++] = hex[ch >> 4];
+            out[j++] = hex[ch & 15];
+        }
+    }
+    out[j] = '\0';
+    return out;
+}
+
 json_object *
 model_simpleid(const char *type_name, const char *id, const char *name,
                const char *base)
 {
     json_object *o = json_object_new_object();
     char *AUTOFREE type = xasprintf(MODEL_WS_PACKAGE "%s", type_name);
-    char *AUTOFREE uri = xasprintf("%s/%s/%s", base, type_name, id);
+    char *AUTOFREE seg = uri_segment(id);
+    char *AUTOFREE uri = xasprintf("%s/%s/%s", base, type_name, seg);
 
     json_object_object_add(o, "type", json_object_new_string(type));
     json_object_object_add(o, "value", json_object_new_string(id));

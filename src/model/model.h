@@ -31,7 +31,12 @@ enum model_field_kind {
     MF_BOOL,    /* INTEGER 0/1 column -> true/false */
     MF_REF,     /* TEXT column holding an id -> SimpleId of ref_type, or null */
     MF_REFLIST, /* no column: SimpleIds of the ref_type objects whose
-                   ref_column equals this object's id, ordered by name */
+                   ref_column equals this object's id, ordered by name.
+                   With `column` set to "<table>:<col>", through that
+                   table instead: the objects whose id is <col> of the
+                   rows of <table> whose ref_column is this object's id
+                   (link tables, e.g. "file_server_admins:ref_id" with
+                   ref_column "file_server_id") */
     MF_JSON,    /* TEXT column holding JSON -> embedded as is */
     MF_NOW_MS,  /* no column: the current time, ms since the epoch */
 };
@@ -40,7 +45,8 @@ struct model_field {
     const char *json;       /* member name, e.g. "managerRunState" */
     enum model_field_kind kind;
     const char *column;     /* column in the type's table; NULL for
-                               MF_REFLIST and MF_NOW_MS */
+                               MF_NOW_MS and plain MF_REFLIST (see
+                               there for the link-table form) */
     const char *ref_type;   /* MF_REF, MF_REFLIST: referenced type name */
     const char *ref_column; /* MF_REFLIST: column of ref_type's table */
 };

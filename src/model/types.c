@@ -110,7 +110,7 @@ static const struct model_child server_children[] = {
 
 static const struct model_type server_type = {
     .name = "Server",
-    .code = "0003",
+    .code = "0090",   /* unused: server ids are host UUIDs */
     .table = "servers",
     .fields = server_fields,
     .nfields = NELEMS(server_fields),
@@ -127,8 +127,10 @@ static const struct model_field server_pool_fields[] = {
     { "secureVmMigrate", MF_BOOL, "secure_vm_migrate", NULL, NULL },
     { "serverPoolPolicyId", MF_REF, "policy_id", "ServerPoolPolicy", NULL },
     { "vmStartPolicy", MF_STRING, "vm_start_policy", NULL, NULL },
-    /* Extension. */
+    /* Extensions. */
     { "clustered", MF_BOOL, "clustered", NULL, NULL },
+    { "poolFileSystemId", MF_REF, "pool_file_system_id", "FileSystem",
+      NULL },
 };
 
 static const struct model_child server_pool_children[] = {
@@ -221,6 +223,322 @@ static const struct model_type cpu_group_type = {
     .nfields = NELEMS(cpu_group_fields),
 };
 
+/* ---- storage (schema/db/0008_storage.sql, docs/STORAGE.md) ---- */
+
+/* GET /FileServerPlugin: see get_file_server_plugin.json. Seeded facts. */
+static const struct model_field fs_plugin_fields[] = {
+    { "fileServerIds", MF_REFLIST, NULL, "FileServer", "plugin_id" },
+    { "storageAbilityRecords", MF_JSON, "abilities", NULL, NULL },
+    { "pluginName", MF_STRING, "plugin_name", NULL, NULL },
+    { "pluginDescription", MF_STRING, "plugin_description", NULL, NULL },
+    { "pluginVendor", MF_STRING, "plugin_vendor", NULL, NULL },
+    { "pluginVersion", MF_STRING, "plugin_version", NULL, NULL },
+    { "genericPlugin", MF_BOOL, "generic_plugin", NULL, NULL },
+    { "clusterRequired", MF_BOOL, "cluster_required", NULL, NULL },
+    { "backingDeviceType", MF_STRING, "backing_device_type", NULL, NULL },
+    /* Extension: the file server type the plug-in serves. */
+    { "fileServerType", MF_STRING, "file_server_type", NULL, NULL },
+};
+
+static const struct model_type fs_plugin_type = {
+    .name = "FileServerPlugin",
+    .code = "0050",
+    .table = "file_server_plugins",
+    .fields = fs_plugin_fields,
+    .nfields = NELEMS(fs_plugin_fields),
+};
+
+/* GET /StorageArrayPlugin: see get_storage_array_plugin.json. */
+static const struct model_field sa_plugin_fields[] = {
+    { "storageTypes", MF_JSON, "storage_types", NULL, NULL },
+    { "storageAbilityRecords", MF_JSON, "abilities", NULL, NULL },
+    { "pluginName", MF_STRING, "plugin_name", NULL, NULL },
+    { "pluginDescription", MF_STRING, "plugin_description", NULL, NULL },
+    { "pluginVendor", MF_STRING, "plugin_vendor", NULL, NULL },
+    { "pluginVersion", MF_STRING, "plugin_version", NULL, NULL },
+    { "genericPlugin", MF_BOOL, "generic_plugin", NULL, NULL },
+    { "clusterRequired", MF_BOOL, "cluster_required", NULL, NULL },
+};
+
+static const struct model_type sa_plugin_type = {
+    .name = "StorageArrayPlugin",
+    .code = "0051",
+    .table = "storage_array_plugins",
+    .fields = sa_plugin_fields,
+    .nfields = NELEMS(sa_plugin_fields),
+};
+
+/* GET /FileServer: see get_file_server.json. */
+static const struct model_field file_server_fields[] = {
+    { "fileSystemIds", MF_REFLIST, NULL, "FileSystem", "file_server_id" },
+    { "fileServerType", MF_STRING, "file_server_type", NULL, NULL },
+    { "fileServerPluginId", MF_REF, "plugin_id", "FileServerPlugin", NULL },
+    { "accessHost", MF_STRING, "access_host", NULL, NULL },
+    { "storageDescription", MF_STRING, "storage_description", NULL, NULL },
+    { "adminServerIds", MF_REFLIST, "file_server_admins:ref_id", "Server",
+      "file_server_id" },
+    { "serverId", MF_REF, "server_id", "Server", NULL },
+    { "refreshServerIds", MF_REFLIST, "file_server_refreshers:ref_id",
+      "Server", "file_server_id" },
+    { "uniformExports", MF_BOOL, "uniform_exports", NULL, NULL },
+    /* Extension. */
+    { "lastRefreshed", MF_INT, "refreshed_ms", NULL, NULL },
+};
+
+static const struct model_child file_server_children[] = {
+    { "FileSystem", "FileSystem", "file_server_id" },
+};
+
+static const struct model_type file_server_type = {
+    .name = "FileServer",
+    .code = "0009",
+    .table = "file_servers",
+    .fields = file_server_fields,
+    .nfields = NELEMS(file_server_fields),
+    .children = file_server_children,
+    .nchildren = NELEMS(file_server_children),
+};
+
+/* GET /FileSystem: see get_file_system.json. */
+static const struct model_field file_system_fields[] = {
+    { "fileServerIds", MF_REFLIST, "file_systems:file_server_id",
+      "FileServer", "id" },
+    { "fileSystemMountIds", MF_REFLIST, NULL, "FileSystemMount",
+      "file_system_id" },
+    { "repositoryIds", MF_REFLIST, NULL, "Repository", "file_system_id" },
+    { "path", MF_STRING, "path", NULL, NULL },
+    { "size", MF_INT, "size", NULL, NULL },
+    { "freeSize", MF_INT, "free_size", NULL, NULL },
+    { "refreshed", MF_BOOL, "refreshed", NULL, NULL },
+    { "shared", MF_BOOL, "shared", NULL, NULL },
+    /* Extension: false once a refresh no longer finds it. */
+    { "present", MF_BOOL, "present", NULL, NULL },
+    { "fileServerId", MF_REF, "file_server_id", "FileServer", NULL },
+    { "serverPoolIds", MF_REFLIST, NULL, "ServerPool",
+      "pool_file_system_id" },
+};
+
+static const struct model_child file_system_children[] = {
+    { "Repository", "Repository", "file_system_id" },
+    { "FileSystemMount", "FileSystemMount", "file_system_id" },
+};
+
+static const struct model_type file_system_type = {
+    .name = "FileSystem",
+    .code = "0005",
+    .table = "file_systems",
+    .fields = file_system_fields,
+    .nfields = NELEMS(file_system_fields),
+    .children = file_system_children,
+    .nchildren = NELEMS(file_system_children),
+};
+
+/* GET /FileSystemMount: see get_file_system_mount.json. */
+static const struct model_field fs_mount_fields[] = {
+    { "serverId", MF_REF, "server_id", "Server", NULL },
+    { "fileSystemId", MF_REF, "file_system_id", "FileSystem", NULL },
+    { "absolutePath", MF_STRING, "absolute_path", NULL, NULL },
+    { "sharePath", MF_STRING, "share_path", NULL, NULL },
+    { "options", MF_STRING, "options", NULL, NULL },
+    /* Extension. */
+    { "repositoryId", MF_REF, "repository_id", "Repository", NULL },
+};
+
+static const struct model_type fs_mount_type = {
+    .name = "FileSystemMount",
+    .code = "0006",
+    .table = "file_system_mounts",
+    .fields = fs_mount_fields,
+    .nfields = NELEMS(fs_mount_fields),
+};
+
+/* GET /Repository: see get_repository.json. */
+static const struct model_field repository_fields[] = {
+    { "virtualDiskIds", MF_REFLIST, NULL, "VirtualDisk", "repository_id" },
+    { "vmIds", MF_REFLIST, NULL, "Vm", "repository_id" },
+    { "assemblyIds", MF_REFLIST, NULL, "Assembly", "repository_id" },
+    { "presentedServerIds", MF_REFLIST, "file_system_mounts:server_id",
+      "Server", "repository_id" },
+    { "fileSystemId", MF_REF, "file_system_id", "FileSystem", NULL },
+    { "managerUuid", MF_STRING, "manager_uuid", NULL, NULL },
+    { "refreshed", MF_BOOL, "refreshed", NULL, NULL },
+    { "sharePath", MF_STRING, "share_path", NULL, NULL },
+    /* Extension. */
+    { "lastRefreshed", MF_INT, "refreshed_ms", NULL, NULL },
+};
+
+static const struct model_child repository_children[] = {
+    { "VirtualDisk", "VirtualDisk", "repository_id" },
+    { "Vm", "Vm", "repository_id" },
+    { "Assembly", "Assembly", "repository_id" },
+    { "FileSystemMount", "FileSystemMount", "repository_id" },
+};
+
+static const struct model_type repository_type = {
+    .name = "Repository",
+    .code = "0003",
+    .table = "repositories",
+    .fields = repository_fields,
+    .nfields = NELEMS(repository_fields),
+    .children = repository_children,
+    .nchildren = NELEMS(repository_children),
+};
+
+/* GET /VirtualDisk: see get_virtual_disk.json. */
+static const struct model_field virtual_disk_fields[] = {
+    { "diskType", MF_STRING, "disk_type", NULL, NULL },
+    { "size", MF_INT, "size", NULL, NULL },
+    { "onDiskSize", MF_INT, "on_disk_size", NULL, NULL },
+    { "path", MF_STRING, "path", NULL, NULL },
+    { "shareable", MF_BOOL, "shareable", NULL, NULL },
+    { "importFileName", MF_STRING, "import_file_name", NULL, NULL },
+    { "vmDiskMappingIds", MF_REFLIST, NULL, "VmDiskMapping",
+      "virtual_disk_id" },
+    { "repositoryId", MF_REF, "repository_id", "Repository", NULL },
+    { "assemblyVirtualDiskId", MF_REF, "assembly_virtual_disk_id",
+      "AssemblyVirtualDisk", NULL },
+    /* Extensions. */
+    { "sparse", MF_BOOL, "sparse", NULL, NULL },
+    { "format", MF_STRING, "format", NULL, NULL },
+    { "backingVirtualDiskId", MF_REF, "backing_id", "VirtualDisk", NULL },
+    { "importUrl", MF_STRING, "import_url", NULL, NULL },
+};
+
+static const struct model_type virtual_disk_type = {
+    .name = "VirtualDisk",
+    .code = "0012",
+    .table = "virtual_disks",
+    .fields = virtual_disk_fields,
+    .nfields = NELEMS(virtual_disk_fields),
+};
+
+/* GET /Vm: see get_vm.json. Issue 5 makes templates only. */
+static const struct model_field vm_fields[] = {
+    { "vmRunState", MF_STRING, "run_state", NULL, NULL },
+    { "cpuPriority", MF_INT, "cpu_priority", NULL, NULL },
+    { "memory", MF_INT, "memory", NULL, NULL },
+    { "memoryLimit", MF_INT, "memory_limit", NULL, NULL },
+    { "hugePagesEnabled", MF_BOOL, "huge_pages", NULL, NULL },
+    { "cpuCount", MF_INT, "cpu_count", NULL, NULL },
+    { "cpuCountLimit", MF_INT, "cpu_count_limit", NULL, NULL },
+    { "cpuUtilizationCap", MF_INT, "cpu_cap", NULL, NULL },
+    { "highAvailability", MF_BOOL, "high_availability", NULL, NULL },
+    { "bootOrder", MF_JSON, "boot_order", NULL, NULL },
+    { "vmMouseType", MF_STRING, "mouse_type", NULL, NULL },
+    { "osType", MF_STRING, "os_type", NULL, NULL },
+    { "vmDomainType", MF_STRING, "domain_type", NULL, NULL },
+    { "diskLimit", MF_INT, "disk_limit", NULL, NULL },
+    { "vmDiskMappingIds", MF_REFLIST, NULL, "VmDiskMapping", "vm_id" },
+    { "repositoryId", MF_REF, "repository_id", "Repository", NULL },
+    { "serverPoolId", MF_REF, "server_pool_id", "ServerPool", NULL },
+    { "networkInstallPath", MF_STRING, "network_install_path", NULL, NULL },
+    { "origin", MF_STRING, "origin", NULL, NULL },
+    { "keymapName", MF_STRING, "keymap", NULL, NULL },
+    { "serverId", MF_REF, "server_id", "Server", NULL },
+    { "vmStartPolicy", MF_STRING, "vm_start_policy", NULL, NULL },
+    { "restartActionOnCrash", MF_STRING, "restart_on_crash", NULL, NULL },
+    { "restartActionOnPowerOff", MF_STRING, "restart_on_power_off", NULL,
+      NULL },
+    { "restartActionOnRestart", MF_STRING, "restart_on_restart", NULL,
+      NULL },
+    /* Extension: the vm.cfg it was made from, as JSON. */
+    { "vmConfig", MF_JSON, "config", NULL, NULL },
+};
+
+static const struct model_child vm_children[] = {
+    { "VmDiskMapping", "VmDiskMapping", "vm_id" },
+};
+
+static const struct model_type vm_type = {
+    .name = "Vm",
+    .code = "0004",
+    .table = "vms",
+    .fields = vm_fields,
+    .nfields = NELEMS(vm_fields),
+    .children = vm_children,
+    .nchildren = NELEMS(vm_children),
+    .strict_name = true,
+};
+
+/* GET /VmDiskMapping: see get_vm_disk_mapping.json. */
+static const struct model_field vm_disk_mapping_fields[] = {
+    { "vmId", MF_REF, "vm_id", "Vm", NULL },
+    { "virtualDiskId", MF_REF, "virtual_disk_id", "VirtualDisk", NULL },
+    { "storageElementId", MF_STRING, "storage_element_id", NULL, NULL },
+    { "diskTarget", MF_INT, "disk_target", NULL, NULL },
+    { "emulatedBlockDevice", MF_BOOL, "emulated_block_device", NULL, NULL },
+    { "diskWriteMode", MF_STRING, "disk_write_mode", NULL, NULL },
+};
+
+static const struct model_type vm_disk_mapping_type = {
+    .name = "VmDiskMapping",
+    .code = "0013",
+    .table = "vm_disk_mappings",
+    .fields = vm_disk_mapping_fields,
+    .nfields = NELEMS(vm_disk_mapping_fields),
+};
+
+/* GET /Assembly (list_assemblies.json is empty: fields as Oracle VM's
+ * model names them). */
+static const struct model_field assembly_fields[] = {
+    { "repositoryId", MF_REF, "repository_id", "Repository", NULL },
+    { "assemblyVmIds", MF_REFLIST, NULL, "AssemblyVm", "assembly_id" },
+    { "assemblyVirtualDiskIds", MF_REFLIST, NULL, "AssemblyVirtualDisk",
+      "assembly_id" },
+    { "origin", MF_STRING, "origin", NULL, NULL },
+    /* Extension. */
+    { "fileName", MF_STRING, "file_name", NULL, NULL },
+};
+
+static const struct model_child assembly_children[] = {
+    { "AssemblyVm", "AssemblyVm", "assembly_id" },
+    { "AssemblyVirtualDisk", "AssemblyVirtualDisk", "assembly_id" },
+};
+
+static const struct model_type assembly_type = {
+    .name = "Assembly",
+    .code = "0014",
+    .table = "assemblies",
+    .fields = assembly_fields,
+    .nfields = NELEMS(assembly_fields),
+    .children = assembly_children,
+    .nchildren = NELEMS(assembly_children),
+};
+
+static const struct model_field assembly_vm_fields[] = {
+    { "assemblyId", MF_REF, "assembly_id", "Assembly", NULL },
+    { "assemblyVirtualDiskIds", MF_REFLIST, NULL, "AssemblyVirtualDisk",
+      "assembly_vm_id" },
+    { "cpuCount", MF_INT, "cpu_count", NULL, NULL },
+    { "memory", MF_INT, "memory", NULL, NULL },
+    { "osType", MF_STRING, "os_type", NULL, NULL },
+    { "networkNames", MF_JSON, "nics", NULL, NULL },
+};
+
+static const struct model_type assembly_vm_type = {
+    .name = "AssemblyVm",
+    .code = "0017",
+    .table = "assembly_vms",
+    .fields = assembly_vm_fields,
+    .nfields = NELEMS(assembly_vm_fields),
+};
+
+static const struct model_field assembly_disk_fields[] = {
+    { "assemblyId", MF_REF, "assembly_id", "Assembly", NULL },
+    { "assemblyVmId", MF_REF, "assembly_vm_id", "AssemblyVm", NULL },
+    { "size", MF_INT, "size", NULL, NULL },
+    { "fileName", MF_STRING, "file_name", NULL, NULL },
+    { "diskIndex", MF_INT, "disk_index", NULL, NULL },
+};
+
+static const struct model_type assembly_disk_type = {
+    .name = "AssemblyVirtualDisk",
+    .code = "0019",
+    .table = "assembly_virtual_disks",
+    .fields = assembly_disk_fields,
+    .nfields = NELEMS(assembly_disk_fields),
+};
+
 static const struct model_type *const all_types[] = {
     &manager_type,
     &user_type,
@@ -230,6 +548,18 @@ static const struct model_type *const all_types[] = {
     &ethernet_port_type,
     &network_type,
     &cpu_group_type,
+    &fs_plugin_type,
+    &sa_plugin_type,
+    &file_server_type,
+    &file_system_type,
+    &fs_mount_type,
+    &repository_type,
+    &virtual_disk_type,
+    &vm_type,
+    &vm_disk_mapping_type,
+    &assembly_type,
+    &assembly_vm_type,
+    &assembly_disk_type,
 };
 
 const struct model_type *const *

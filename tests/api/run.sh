@@ -6,7 +6,12 @@
 # depends on these), waits until it is RUNNING, adds an operator and a
 # read-only user with `ovmmd user add`, runs build/tests/apitest over
 # tests/api/*.t, stops the daemon with SIGTERM and checks that it exited 0;
-# then runs tests/api/lifecycle.sh. Output is TAP (each part numbers its
+# then runs tests/api/lifecycle.sh. For the import tests (84-vdisks.t,
+# 85-imports.t) it generates fixtures (tests/api/fixtures.sh) and serves
+# them with build/tests/fixtured on 127.0.0.1, a random port, passing its
+# URL to apitest as ${FIXTURE} (environment APITEST_VAR_FIXTURE); the
+# daemon runs with import_allow=127.0.0.1/32, import_max_size=16 MiB and
+# import_timeout=8 s, which those files rely on. Output is TAP (each part numbers its
 # own tests). tests/api/jobs.sh (job load, crashes, streaming) is separate:
 # tests/run.sh runs it after this script.
 #
@@ -20,6 +25,7 @@ cd "$(dirname "$0")/../.." || exit 2
 BUILD=${BUILD:-build}
 OVMMD=${OVMMD:-$BUILD/ovmmd}
 APITEST=${APITEST:-$BUILD/tests/apitest}
+FIXTURED=${FIXTURED:-$BUILD/tests/fixtured}
 WAIT_S=${WAIT_S:-30}
 
 n=0
@@ -27,11 +33,17 @@ failed=0
 api_rc=0
 PID=
 DIR=
+FPID=
 
 # shellcheck source=tests/api/tap.sh
 . tests/api/tap.sh   # the cd above makes this path right
 
 cleanup() {
+    if [ -n "$FPID" ] && kill -0 "$FPID" 2>/dev/null; then
+        kill -TERM "$FPID" 2>/dev/null
+        wait "$FPID" 2>/dev/null
+    fi
+    FPID=
     if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
         kill -TERM "$PID" 2>/dev/null
         local i
@@ -61,6 +73,7 @@ run_api() {
     local missing=
     [ -x "$OVMMD" ] || missing="$missing $OVMMD"
     [ -x "$APITEST" ] || missing="$missing $APITEST"
+    [ -x "$FIXTURED" ] || missing="$missing $FIXTURED"
     if [ -n "$missing" ]; then
         tap fail "API tier: binaries built" "missing:$missing (run make all)"
         return
@@ -70,9 +83,15 @@ run_api() {
         tap fail "API tier: temporary directory"
         return
     }
+    # A second simulated NFS server for 86-pool-fs.t (hv.h, "SIMULATED
+    # STORAGE"): its exports are the directories under exports/.
+    mkdir -p "$DIR/sim/nfs/nfs-pool/exports/pool1" \
+        "$DIR/sim/nfs/nfs-pool/exports/pool2"
     "$OVMMD" --foreground --data-dir "$DIR" --listen 127.0.0.1:0 \
         --set job_diagnostics=true --set job_lock_timeout=2 \
-        --set job_workers=2 --simulate 3 >"$DIR/stdout" 2>"$DIR/stderr" &
+        --set job_workers=2 --set import_allow=127.0.0.1/32 \
+        --set import_max_size=16777216 --set import_timeout=8 \
+        --simulate 3 >"$DIR/stdout" 2>"$DIR/stderr" &
     PID=$!
 
     # Bounded wait for the port file (the daemon writes it once listening).
@@ -130,6 +149,31 @@ run_api() {
         tap fail "ovmmd user add op and ro while the daemon runs" "$err"
         return
     fi
+
+    # The fixture server of the import tests: files generated here, its
+    # /stat view on the daemon's data directory.
+    local fport= err2
+    if ! err2=$(bash tests/api/fixtures.sh "$DIR/fixtures" 2>&1); then
+        tap fail "import fixtures generated" "$err2"
+        return
+    fi
+    "$FIXTURED" --root "$DIR/fixtures" --data "$DIR" \
+        --port-file "$DIR/fixtured.port" 2>"$DIR/fixtured.stderr" &
+    FPID=$!
+    for i in $(seq 1 $((WAIT_S * 10))); do
+        [ -s "$DIR/fixtured.port" ] && fport=$(head -n 1 "$DIR/fixtured.port")
+        [ -n "$fport" ] && break
+        kill -0 "$FPID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ -z "$fport" ]; then
+        tap fail "fixtured starts and writes its port" \
+            "$(cat "$DIR/fixtured.stderr" 2>/dev/null)"
+        return
+    fi
+    tap ok "fixtured serves the import fixtures"
+    export APITEST_VAR_FIXTURE="http://127.0.0.1:$fport"
+    export APITEST_VAR_FIXTURE_PORT="$fport"
 
     local files=("$@")
     [ ${#files[@]} -gt 0 ] || files=(tests/api/*.t)

@@ -76,9 +76,11 @@
  * Variables: ${NAME} is replaced in targets, auth, headers, cookies,
  * bodies, expected values and set values; an undefined one fails the
  * block. Each file starts with: BASE (the REST base URL), ORIGIN (the
- * --base URL), RAND (random per run, for unique names) and PASS_<user> for
- * every --user. Captures and sets last until the end of the file. The
- * cookie jar (filled from every Set-Cookie) lasts for the whole run.
+ * --base URL), RAND (random per run, for unique names), PASS_<user> for
+ * every --user, and NAME for every environment variable APITEST_VAR_NAME
+ * (tests/api/run.sh passes the fixture server's URL so). Captures and
+ * sets last until the end of the file. The cookie jar (filled from every
+ * Set-Cookie) lasts for the whole run.
  *
  * Every JSON response is validated: a non-2xx status against "Error"
  * (always), a 2xx against the schema line or else the response schema of
@@ -1203,6 +1205,22 @@ vars_reset(void)
         sbuf_addf(&n, "PASS_%s", g.users.v[i].k);
         kv_set(&g.vars, n.s, g.users.v[i].v);
         sbuf_release(&n);
+    }
+    /* APITEST_VAR_NAME=value in the environment defines ${NAME} (e.g. the
+     * fixture server's URL, from tests/api/run.sh). */
+    for (i = 0; environ[i]; i++) {
+        const char *e = environ[i], *eq = strchr(e, '=');
+        static const char pfx[] = "APITEST_VAR_";
+        char *name;
+
+        if (!eq || strncmp(e, pfx, sizeof(pfx) - 1) != 0 ||
+            eq == e + sizeof(pfx) - 1)
+            continue;
+        name = xstrndup(e + sizeof(pfx) - 1,
+                        (size_t)(eq - e) - (sizeof(pfx) - 1));
+        if (valid_var_name(name))
+            kv_set(&g.vars, name, eq + 1);
+        free(name);
     }
 }
 

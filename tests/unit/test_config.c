@@ -147,7 +147,7 @@ test_defaults(void **state)
     assert_int_equal(c.startup_delay_ms, 0);
 
     keys = config_keys(&n);
-    assert_int_equal(n, 41);
+    assert_int_equal(n, 44);
     config_init(&d);
     for (i = 0; i < n; i++) {
         assert_non_null(keys[i].help);

@@ -33,8 +33,11 @@ test_registry(void **state)
         for (j = 0; j < types[i]->nfields; j++) {
             const struct model_field *f = &types[i]->fields[j];
 
-            /* Fields that read a column name one; the others do not. */
-            if (f->kind == MF_REFLIST || f->kind == MF_NOW_MS)
+            /* Fields that read a column name one; the others do not,
+             * except a REFLIST through a link table ("<table>:<col>"). */
+            if (f->kind == MF_REFLIST && f->column)
+                assert_non_null(strchr(f->column, ':'));
+            else if (f->kind == MF_REFLIST || f->kind == MF_NOW_MS)
                 assert_null(f->column);
             else
                 assert_non_null(f->column);

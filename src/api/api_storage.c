@@ -1,0 +1,977 @@
+/*
+ * api_storage.c - file server, file system and repository routes (issue
+ * 5; docs/STORAGE.md): register, edit, refresh and delete a file server;
+ * refresh a file system; create, present, unpresent, refresh, release,
+ * take over and delete a repository. Reads are the generic ones of
+ * api_object.c (GET /FileServer, /FileServer/{id}/FileSystem,
+ * /Repository/{id}/FileSystemMount, ...); PUT /Repository/{id} is the
+ * generic edit (api_update.c).
+ *
+ * DESIGN: the mutating-handler skeleton of DESIGN section 3, as
+ * api_pool.c. What can be decided now is decided now with no job: a body
+ * that is not what the route takes (400), an unknown object (404), a rule
+ * of the seeds' storage chapter against the current state (409), through
+ * the rule functions of jobs/storage.h that the operations
+ * (src/jobs/op_storage.c) apply again when they run -- so a change made
+ * while a job waited for its locks makes it end FAILURE with the same
+ * message. Then one job of one operation is submitted, holding
+ * exclusively what it changes and shared what it reads, and the answer is
+ * the Job.
+ *
+ * Oracle VM 3.4 compatibility: POST /FileServer takes a FileServer as
+ * Oracle's examples send it (name, accessHost, fileServerType NETWORK,
+ * fileServerPluginId and adminServerIds as SimpleIds or id strings,
+ * uniformExports); PUT /FileServer/{id} the object as GET returned it;
+ * POST /FileSystem/{id}/Repository a Repository (name, description,
+ * sharePath); present and unpresent a Server SimpleId ({"value": id} or
+ * the id string too). Members a route does not handle are ignored, as
+ * Oracle VM ignores them.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api_int.h"
+#include "db/db.h"
+#include "jobs/jobs.h"
+#include "jobs/storage.h"
+#include "util/alloc.h"
+#include "util/err.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/str.h"
+
+LOG_MODULE("api");
+
+#define NFS_PLUGIN "oracle.generic.NFSPlugin.GenericNFSPlugin (1.1.0)"
+#define DESCRIPTION_MAX 4000
+#define MAX_SERVERS 64
+
+/* ---- helpers ---- */
+
+static const char *
+jstr(json_object *o, const char *key)
+{
+    json_object *v;
+
+    if (!o || !json_object_object_get_ex(o, key, &v) ||
+        !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+static struct storage_view
+reader(void)
+{
+    struct storage_view v = { api_conf()->db, NULL };
+
+    return v;
+}
+
+/* Row @id of @type from the reader; NULL with ERR_NOT_FOUND. */
+static json_object *
+row_get(const char *type, const char *id)
+{
+    return db_row_get(api_conf()->db, model_type_find(type), id);
+}
+
+/* The object of the {id} segment: its row, the id copied into @id. */
+static json_object *
+target(struct api_req *req, const char *type, char *id, size_t size)
+{
+    if (api_segment(req, 1, id, size) < 0)
+        return NULL;
+    return row_get(type, id);
+}
+
+/*
+ * Member @key of @b as a list of Server ids (SimpleIds or strings) into
+ * *ids (new array, *n entries, duplicates dropped). 1 when absent or
+ * null, 0, -1 (ERR_INVALID).
+ */
+static int
+server_list(json_object *b, const char *key, char ***ids, size_t *n)
+{
+    json_object *a;
+    size_t i, k, len;
+    char id[256], what[80];
+
+    *ids = NULL;
+    *n = 0;
+    if (!json_object_object_get_ex(b, key, &a) || !a)
+        return 1;
+    if (!json_object_is_type(a, json_type_array)) {
+        err_set(ERR_INVALID, "'%s' must be an array of Server SimpleIds",
+                key);
+        return -1;
+    }
+    len = json_object_array_length(a);
+    if (len > MAX_SERVERS) {
+        err_set(ERR_INVALID, "'%s' names more than %d servers", key,
+                MAX_SERVERS);
+        return -1;
+    }
+    *ids = xcalloc(len + 1, sizeof(**ids));
+    for (i = 0; i < len; i++) {
+        bool dup = false;
+
+        snprintf(what, sizeof(what), "'%s'[%zu]", key, i);
+        if (api_ref_value(json_object_array_get_idx(a, i), "Server", what, id,
+                      sizeof(id)) != 0) {
+            if (err_code() == ERR_OK)
+                err_set(ERR_INVALID, "%s must not be null", what);
+            db_ids_free(*ids, *n);
+            *ids = NULL;
+            *n = 0;
+            return -1;
+        }
+        for (k = 0; k < *n; k++)
+            dup = dup || strcmp((*ids)[k], id) == 0;
+        if (!dup)
+            (*ids)[(*n)++] = xstrdup(id);
+    }
+    return 0;
+}
+
+static json_object *
+ids_json(char *const *ids, size_t n)
+{
+    json_object *a = json_object_new_array();
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        json_object_array_add(a, json_object_new_string(ids[i]));
+    return a;
+}
+
+/* The body's string member @key: 0 with *out (NULL when absent/null). */
+static int
+body_str(json_object *b, const char *key, const char **out)
+{
+    *out = NULL;
+    return json_get_string(b, key, out) < 0 ? -1 : 0;
+}
+
+/* name / description / userData of a create or edit body, checked. */
+static int
+common_members(json_object *b, const struct model_type *t, const char **name,
+               const char **desc, json_object **ud)
+{
+    json_object *v;
+
+    *ud = NULL;
+    if (body_str(b, "name", name) < 0 || body_str(b, "description", desc)
+            < 0)
+        return -1;
+    if (*name && model_name_check(t, *name) < 0)
+        return -1;
+    if (*desc && strlen(*desc) > DESCRIPTION_MAX) {
+        err_set(ERR_INVALID, "'description' is longer than %d characters",
+                DESCRIPTION_MAX);
+        return -1;
+    }
+    if (json_object_object_get_ex(b, "userData", &v) && v) {
+        if (model_user_data_check(v) < 0)
+            return -1;
+        *ud = v;
+    }
+    return 0;
+}
+
+/* A stale 'generation' of the body against @row: 409. -1 when bad. */
+static int
+generation_check(json_object *b, json_object *row, const char *type,
+                 int64_t *gen)
+{
+    json_object *v;
+    int64_t cur = 0;
+
+    *gen = -1;
+    if (!json_object_object_get_ex(b, "generation", &v) || !v)
+        return 0;
+    if (!json_object_is_type(v, json_type_int)) {
+        err_set(ERR_INVALID, "'generation' must be an integer");
+        return -1;
+    }
+    *gen = json_object_get_int64(v);
+    json_get_int64(row, "generation", &cur);
+    if (*gen != cur) {
+        err_set(ERR_CONFLICT, "%s '%s' was changed since it was read: the "
+                              "request is from generation %" PRId64 ", the "
+                              "object is at generation %" PRId64 "; read "
+                              "it again and retry", type, jstr(row, "name"),
+                *gen, cur);
+        return -1;
+    }
+    return 0;
+}
+
+/* The body's id (when given) must be the object of the path. */
+static int
+body_id_check(json_object *b, const char *type, const char *id)
+{
+    json_object *v;
+    char bid[256];
+
+    if (!json_object_object_get_ex(b, "id", &v) || !v)
+        return 0;
+    if (api_ref_value(v, type, "the body's id", bid, sizeof(bid)) < 0)
+        return -1;
+    if (strcmp(bid, id) != 0) {
+        err_set(ERR_INVALID, "the body's id '%s' is not the object in the "
+                             "path '%s'", bid, id);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * A lock request: @n objects. Ids and names are copies (the rows they
+ * come from are freed before the job is submitted); LOCKS declares one
+ * that frees them when it goes out of scope.
+ */
+struct locks {
+    struct job_object_req v[512];
+    char *ids[512];
+    char *names[512];
+    size_t n;
+    bool overflow;      /* more objects than fit: the request is refused */
+};
+
+static void
+locks_release(struct locks *l)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++) {
+        xfree(l->ids[i]);
+        xfree(l->names[i]);
+    }
+    l->n = 0;
+}
+
+#define LOCKS(l) struct locks l __attribute__((cleanup(locks_release))) = \
+    { .n = 0 }
+
+static void
+lock_add(struct locks *l, const char *type, const char *id, const char *name,
+         bool exclusive)
+{
+    size_t i;
+
+    if (!id)
+        return;
+    for (i = 0; i < l->n; i++) {
+        if (strcmp(l->v[i].id, id) == 0) {
+            l->v[i].exclusive = l->v[i].exclusive || exclusive;
+            return;
+        }
+    }
+    if (l->n >= sizeof(l->v) / sizeof(l->v[0])) {
+        l->overflow = true;
+        return;
+    }
+    l->ids[l->n] = xstrdup(id);
+    l->names[l->n] = xstrdup(name ? name : "");
+    l->v[l->n].type = type;
+    l->v[l->n].id = l->ids[l->n];
+    l->v[l->n].name = l->names[l->n];
+    l->v[l->n].exclusive = exclusive;
+    l->n++;
+}
+
+/*
+ * Submit a one-operation job @job_name running @op with @args (borrowed)
+ * holding @l, and answer with the Job. @rtype/@rid/@rname: the resultId
+ * known up front (NULL: the job sets it).
+ */
+static int
+submit(struct api_req *req, struct api_resp *resp, const char *job_name,
+       const struct locks *l, const char *op, json_object *args,
+       const char *rtype, const char *rid, const char *rname)
+{
+    struct job_op_req jop = { 0 };
+    struct job_req jr = { 0 };
+    int64_t job_id = 0;
+
+    jop.op = op;
+    jop.description = job_name;
+    jop.args = args;
+    jr.name = job_name;
+    jr.user = req->ident.name;
+    jr.objects = l->v;
+    jr.nobjects = l->n;
+    jr.ops = &jop;
+    jr.nops = 1;
+    jr.result_type = rid ? rtype : NULL;
+    jr.result_id = rid;
+    jr.result_name = rid ? rname : NULL;
+    if (l->overflow) {
+        err_set(ERR_INVALID, "job '%s' would need more than %zu object "
+                             "locks", job_name, l->n);
+        return -1;
+    }
+    if (jobs_submit(&jr, &job_id) < 0)
+        return -1;
+    log_info("request %" PRIu64 ": '%s' by '%s' is job %" PRId64, req->id,
+             job_name, req->ident.name, job_id);
+    return api_reply_job(req, resp, job_id);
+}
+
+/* Shared locks on the servers @ids (names looked up for the lock view). */
+static void
+lock_servers(struct locks *l, char *const *ids, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        lock_add(l, "Server", ids[i], NULL, false);
+}
+
+/* Shared locks on the admin and refresh servers of file server @id. */
+static int
+lock_fileserver_servers(struct locks *l, const char *id, char ***a,
+                        size_t *na, char ***r, size_t *nr)
+{
+    if (db_links_get(api_conf()->db, "file_server_admins", id, a, na) < 0)
+        return -1;
+    if (db_links_get(api_conf()->db, "file_server_refreshers", id, r,
+                     nr) < 0)
+        return -1;
+    lock_servers(l, *a, *na);
+    lock_servers(l, *r, *nr);
+    return 0;
+}
+
+/* ---- POST /FileServer ---- */
+
+int
+api_fileserver_create(struct api_req *req, struct api_resp *resp)
+{
+    struct storage_view v = reader();
+    AUTOPTR(json_object) json_object *b = api_body_object(req);
+    AUTOPTR(json_object) json_object *args = NULL, *plugin_row = NULL;
+    const char *name = NULL, *desc = NULL, *host = NULL, *type = NULL;
+    char hostc[256], plugin[256], jname[600];
+    char **admins = NULL, **refr = NULL;
+    char *AUTOFREE mgr = NULL, *AUTOFREE id = NULL;
+    size_t na = 0, nr = 0, i;
+    json_object *ud = NULL, *pv = NULL;
+    LOCKS(l);
+    bool uniform = true, any_running = false;
+    int rc = -1, r;
+
+    if (!b)
+        return -1;
+    if (common_members(b, model_type_find("FileServer"), &name, &desc,
+                       &ud) < 0 ||
+        body_str(b, "accessHost", &host) < 0 ||
+        body_str(b, "fileServerType", &type) < 0 ||
+        json_get_bool(b, "uniformExports", &uniform) < 0)
+        return -1;
+    if (type && strcmp(type, "NETWORK") != 0) {
+        err_set(ERR_INVALID, "'fileServerType' must be NETWORK: %s",
+                strcmp(type, "LOCAL") == 0
+                    ? "local file servers are made by server discovery"
+                    : "no other type is supported");
+        return -1;
+    }
+    if (storage_check_access_host(host, hostc, sizeof(hostc)) < 0)
+        return -1;
+    str_copy(plugin, NFS_PLUGIN, sizeof(plugin));
+    json_object_object_get_ex(b, "fileServerPluginId", &pv);
+    if (api_ref_value(pv, "FileServerPlugin", "'fileServerPluginId'", plugin,
+                  sizeof(plugin)) < 0)
+        return -1;
+    if (!(plugin_row = row_get("FileServerPlugin", plugin)))
+        return -1;
+    if (strcmp(jstr(plugin_row, "file_server_type"), "NETWORK") != 0) {
+        err_set(ERR_INVALID, "plug-in '%s' serves local file systems, not "
+                             "file servers", plugin);
+        return -1;
+    }
+    r = server_list(b, "adminServerIds", &admins, &na);
+    if (r < 0)
+        return -1;
+    if (server_list(b, "refreshServerIds", &refr, &nr) < 0)
+        goto out;
+    if (!(mgr = db_manager_id(api_conf()->db)) ||
+        storage_check_fileserver_new(&v, hostc, admins, na, refr, nr,
+                                     mgr) < 0)
+        goto out;
+    for (i = 0; i < na; i++) {
+        AUTOPTR(json_object) json_object *s = row_get("Server", admins[i]);
+
+        if (s && str_eq(jstr(s, "run_state"), "RUNNING"))
+            any_running = true;
+        if (!s)
+            err_clear();
+    }
+    if (!any_running) {
+        err_set(ERR_STATE, "cannot register file server '%s': none of its "
+                           "admin servers is running",
+                name ? name : hostc);
+        goto out;
+    }
+    id = model_id_new(model_type_find("FileServer"));
+    args = json_object_new_object();
+    json_object_object_add(args, "id", json_object_new_string(id));
+    json_object_object_add(args, "name",
+                           json_object_new_string(name ? name : hostc));
+    if (desc)
+        json_object_object_add(args, "description",
+                               json_object_new_string(desc));
+    if (ud)
+        json_object_object_add(args, "userData", json_object_get(ud));
+    json_object_object_add(args, "accessHost", json_object_new_string(hostc));
+    json_object_object_add(args, "pluginId", json_object_new_string(plugin));
+    json_object_object_add(args, "admins", ids_json(admins, na));
+    json_object_object_add(args, "refreshers", ids_json(refr, nr));
+    json_object_object_add(args, "uniformExports",
+                           json_object_new_boolean(uniform));
+    snprintf(jname, sizeof(jname), "Create File Server: %s",
+             name ? name : hostc);
+    lock_add(&l, "FileServer", id, name ? name : hostc, true);
+    lock_servers(&l, admins, na);
+    lock_servers(&l, refr, nr);
+    rc = submit(req, resp, jname, &l, "fileserver.create", args, NULL, NULL,
+                NULL);
+ out:
+    db_ids_free(admins, na);
+    db_ids_free(refr, nr);
+    return rc;
+}
+
+/* ---- PUT /FileServer/{id} ---- */
+
+int
+api_fileserver_update(struct api_req *req, struct api_resp *resp)
+{
+    struct storage_view v = reader();
+    AUTOPTR(json_object) json_object *f = NULL, *b = NULL, *args = NULL;
+    const char *name = NULL, *desc = NULL, *s = NULL;
+    char id[256], jname[600];
+    char **admins = NULL, **refr = NULL, **la = NULL, **lr = NULL;
+    char *AUTOFREE mgr = NULL;
+    size_t na = 0, nr = 0, nla = 0, nlr = 0;
+    json_object *ud = NULL, *pv = NULL;
+    LOCKS(l);
+    bool local, uniform;
+    int64_t gen;
+    int rc = -1, ra, rr, ru;
+
+    if (!(f = target(req, "FileServer", id, sizeof(id))) ||
+        !(b = api_body_object(req)))
+        return -1;
+    local = str_eq(jstr(f, "file_server_type"), "LOCAL");
+    if (body_id_check(b, "FileServer", id) < 0 ||
+        common_members(b, model_type_find("FileServer"), &name, &desc,
+                       &ud) < 0 ||
+        generation_check(b, f, "FileServer", &gen) < 0)
+        return -1;
+    if (name && str_eq(name, jstr(f, "name")))
+        name = NULL;
+    /* What identifies a file server cannot change. */
+    if (body_str(b, "accessHost", &s) < 0)
+        return -1;
+    if (s && !str_eq(s, jstr(f, "access_host"))) {
+        char hc[256];
+
+        if (local || storage_check_access_host(s, hc, sizeof(hc)) < 0 ||
+            !str_eq(hc, jstr(f, "access_host"))) {
+            err_set(ERR_INVALID, "the 'accessHost' of file server '%s' "
+                                 "cannot change; register another file "
+                                 "server instead", jstr(f, "name"));
+            return -1;
+        }
+    }
+    if (body_str(b, "fileServerType", &s) < 0)
+        return -1;
+    if (s && !str_eq(s, jstr(f, "file_server_type"))) {
+        err_set(ERR_INVALID, "the 'fileServerType' of file server '%s' "
+                             "cannot change", jstr(f, "name"));
+        return -1;
+    }
+    if (json_object_object_get_ex(b, "fileServerPluginId", &pv) && pv) {
+        char plugin[256];
+
+        if (api_ref_value(pv, "FileServerPlugin", "'fileServerPluginId'",
+                      plugin, sizeof(plugin)) < 0)
+            return -1;
+        if (!str_eq(plugin, jstr(f, "plugin_id"))) {
+            err_set(ERR_INVALID, "the 'fileServerPluginId' of file server "
+                                 "'%s' cannot change", jstr(f, "name"));
+            return -1;
+        }
+    }
+    ru = json_get_bool(b, "uniformExports", &uniform);
+    if (ru < 0)
+        return -1;
+    ra = server_list(b, "adminServerIds", &admins, &na);
+    if (ra < 0)
+        return -1;
+    rr = server_list(b, "refreshServerIds", &refr, &nr);
+    if (rr < 0)
+        goto out;
+    if (!(mgr = db_manager_id(api_conf()->db)) ||
+        lock_fileserver_servers(&l, id, &la, &nla, &lr, &nlr) < 0)
+        goto out;
+    /* Lists equal to the current ones are no change (a GET body). */
+    if (ra == 0 && local) {
+        if (!(na == nla && (na == 0 || strcmp(admins[0], la[0]) == 0))) {
+            err_set(ERR_INVALID, "the admin server of local file server "
+                                 "'%s' is its own server and cannot change",
+                    jstr(f, "name"));
+            goto out;
+        }
+        ra = 1;
+    }
+    if (rr == 0 && local && nr > 0) {
+        err_set(ERR_INVALID, "local file server '%s' has no refresh "
+                             "servers", jstr(f, "name"));
+        goto out;
+    }
+    if (rr == 0 && local)
+        rr = 1;
+    if (ra == 0 && na == 0) {
+        err_set(ERR_INVALID, "a file server needs at least one admin server "
+                             "('adminServerIds')");
+        goto out;
+    }
+    if ((ra == 0 && storage_check_admins(&v, admins, na, "admin server",
+                                         mgr) < 0) ||
+        (rr == 0 && storage_check_admins(&v, refr, nr, "refresh server",
+                                         mgr) < 0))
+        goto out;
+    args = json_object_new_object();
+    json_object_object_add(args, "id", json_object_new_string(id));
+    if (gen >= 0)
+        json_object_object_add(args, "generation",
+                               json_object_new_int64(gen));
+    if (name)
+        json_object_object_add(args, "name", json_object_new_string(name));
+    if (desc)
+        json_object_object_add(args, "description",
+                               json_object_new_string(desc));
+    if (ud)
+        json_object_object_add(args, "userData", json_object_get(ud));
+    if (ra == 0)
+        json_object_object_add(args, "admins", ids_json(admins, na));
+    if (rr == 0)
+        json_object_object_add(args, "refreshers", ids_json(refr, nr));
+    if (ru == 0 && !local)
+        json_object_object_add(args, "uniformExports",
+                               json_object_new_boolean(uniform));
+    snprintf(jname, sizeof(jname), "Edit File Server: %s", jstr(f, "name"));
+    lock_add(&l, "FileServer", id, jstr(f, "name"), true);
+    lock_servers(&l, admins, na);
+    lock_servers(&l, refr, nr);
+    rc = submit(req, resp, jname, &l, "fileserver.update", args,
+                "FileServer", id, name ? name : jstr(f, "name"));
+ out:
+    db_ids_free(admins, na);
+    db_ids_free(refr, nr);
+    db_ids_free(la, nla);
+    db_ids_free(lr, nlr);
+    return rc;
+}
+
+/* ---- PUT /FileServer/{id}/refresh, PUT /FileSystem/{id}/refresh ---- */
+
+/*
+ * Lock what a refresh of file server @fsrv changes (it and its file
+ * systems, exclusive) and reads (its servers, shared).
+ */
+static int
+refresh_locks(struct locks *l, json_object *fsrv, char ***fss, size_t *nfs,
+              char ***a, size_t *na, char ***r, size_t *nr)
+{
+    const char *id = jstr(fsrv, "id");
+    size_t i;
+
+    lock_add(l, "FileServer", id, jstr(fsrv, "name"), true);
+    if (db_row_ids(api_conf()->db, model_type_find("FileSystem"),
+                   "file_server_id", id, fss, nfs) < 0)
+        return -1;
+    for (i = 0; i < *nfs; i++)
+        lock_add(l, "FileSystem", (*fss)[i], NULL, true);
+    if (jstr(fsrv, "server_id"))
+        lock_add(l, "Server", jstr(fsrv, "server_id"), NULL, false);
+    return lock_fileserver_servers(l, id, a, na, r, nr);
+}
+
+int
+api_fileserver_refresh(struct api_req *req, struct api_resp *resp)
+{
+    struct storage_view v = reader();
+    AUTOPTR(json_object) json_object *f = NULL, *args = NULL;
+    char id[256], jname[600], **fss = NULL, **a = NULL, **r = NULL;
+    size_t nfs = 0, na = 0, nr = 0;
+    LOCKS(l);
+    int rc = -1;
+
+    if (!(f = target(req, "FileServer", id, sizeof(id))) ||
+        storage_check_reachable(&v, id) < 0)
+        return -1;
+    if (refresh_locks(&l, f, &fss, &nfs, &a, &na, &r, &nr) == 0) {
+        args = json_object_new_object();
+        json_object_object_add(args, "id", json_object_new_string(id));
+        snprintf(jname, sizeof(jname), "Refresh File Server: %s",
+                 jstr(f, "name"));
+        rc = submit(req, resp, jname, &l, "fileserver.refresh", args,
+                    "FileServer", id, jstr(f, "name"));
+    }
+    db_ids_free(fss, nfs);
+    db_ids_free(a, na);
+    db_ids_free(r, nr);
+    return rc;
+}
+
+int
+api_filesystem_refresh(struct api_req *req, struct api_resp *resp)
+{
+    struct storage_view v = reader();
+    AUTOPTR(json_object) json_object *fs = NULL, *f = NULL, *args = NULL;
+    char id[256], jname[600], **a = NULL, **r = NULL;
+    size_t na = 0, nr = 0;
+    LOCKS(l);
+    int rc = -1;
+
+    if (!(fs = target(req, "FileSystem", id, sizeof(id))) ||
+        !(f = row_get("FileServer", jstr(fs, "file_server_id"))) ||
+        storage_check_reachable(&v, jstr(f, "id")) < 0)
+        return -1;
+    lock_add(&l, "FileSystem", id, jstr(fs, "name"), true);
+    lock_add(&l, "FileServer", jstr(f, "id"), jstr(f, "name"), false);
+    if (jstr(f, "server_id"))
+        lock_add(&l, "Server", jstr(f, "server_id"), NULL, false);
+    if (lock_fileserver_servers(&l, jstr(f, "id"), &a, &na, &r, &nr) == 0) {
+        args = json_object_new_object();
+        json_object_object_add(args, "id", json_object_new_string(id));
+        snprintf(jname, sizeof(jname), "Refresh File System: %s",
+                 jstr(fs, "name"));
+        rc = submit(req, resp, jname, &l, "filesystem.refresh", args,
+                    "FileSystem", id, jstr(fs, "name"));
+    }
+    db_ids_free(a, na);
+    db_ids_free(r, nr);
+    return rc;
+}
+
+/* ---- DELETE /FileServer/{id} ---- */
+
+int
+api_fileserver_delete(struct api_req *req, struct api_resp *resp)
+{
+    struct storage_view v = reader();
+    AUTOPTR(json_object) json_object *f = NULL, *args = NULL;
+    char id[256], jname[600], **fss = NULL, **a = NULL, **r = NULL;
+    size_t nfs = 0, na = 0, nr = 0;
+    LOCKS(l);
+    int rc = -1;
+
+    if (!(f = target(req, "FileServer", id, sizeof(id))) ||
+        storage_check_fileserver_delete(&v, id) < 0)
+        return -1;
+    if (refresh_locks(&l, f, &fss, &nfs, &a, &na, &r, &nr) == 0) {
+        args = json_object_new_object();
+        json_object_object_add(args, "id", json_object_new_string(id));
+        snprintf(jname, sizeof(jname), "Delete File Server: %s",
+                 jstr(f, "name"));
+        rc = submit(req, resp, jname, &l, "fileserver.delete", args,
+                    "FileServer", id, jstr(f, "name"));
+    }
+    db_ids_free(fss, nfs);
+    db_ids_free(a, na);
+    db_ids_free(r, nr);
+    return rc;
+}
+
+/* ---- repositories ---- */
+
+/*
+ * Locks of a job acting on file system @fs_id through its admin server:
+ * the file system (@fs_exclusive or shared), its file server and the
+ * servers that may act for it, shared.
+ */
+static int
+fs_locks(struct locks *l, const char *fs_id, bool fs_exclusive, char ***a,
+         size_t *na, char ***r, size_t *nr)
+{
+    AUTOPTR(json_object) json_object *fs = row_get("FileSystem", fs_id);
+    AUTOPTR(json_object) json_object *f = NULL;
+
+    *a = *r = NULL;
+    *na = *nr = 0;
+    if (!fs || !(f = row_get("FileServer", jstr(fs, "file_server_id"))))
+        return -1;
+    lock_add(l, "FileSystem", fs_id, NULL, fs_exclusive);
+    lock_add(l, "FileServer", jstr(f, "id"), NULL, false);
+    return lock_fileserver_servers(l, jstr(f, "id"), a, na, r, nr);
+}
+
+/* POST /FileSystem/{id}/Repository */
+int
+api_repository_create(struct api_req *req, struct api_resp *resp)
+{
+    struct storage_view v = reader();
+    AUTOPTR(json_object) json_object *fs = NULL, *b = NULL, *args = NULL;
+    AUTOPTR(json_object) json_object *f = NULL;
+    const char *name = NULL, *desc = NULL, *share = NULL;
+    char fs_id[256], jname[600], **a = NULL, **r = NULL;
+    char *AUTOFREE id = NULL, *AUTOFREE admin = NULL;
+    json_object *ud = NULL, *hold = NULL;
+    LOCKS(l);
+    struct hv_fs spec;
+    size_t na = 0, nr = 0;
+    int rc = -1;
+
+    if (!(fs = target(req, "FileSystem", fs_id, sizeof(fs_id))) ||
+        !(b = api_body_object(req)))
+        return -1;
+    if (common_members(b, model_type_find("Repository"), &name, &desc,
+                       &ud) < 0 ||
+        body_str(b, "sharePath", &share) < 0)
+        return -1;
+    if (!name) {
+        err_set(ERR_INVALID, "a new repository needs a 'name'");
+        return -1;
+    }
+    if (share && share[0] == '/') {
+        err_set(ERR_INVALID, "'sharePath' must be relative to the file "
+                             "system ('%s' starts with '/')", share);
+        return -1;
+    }
+    if (storage_check_repo_create(&v, fs_id, share ? share : "") < 0)
+        return -1;
+    /* A server must be able to build it. */
+    if (storage_fs_spec(api_conf()->db, fs_id, &spec, &hold, &admin) < 0)
+        return -1;
+    json_object_put(hold);
+    id = model_id_new(model_type_find("Repository"));
+    args = json_object_new_object();
+    json_object_object_add(args, "id", json_object_new_string(id));
+    json_object_object_add(args, "fs", json_object_new_string(fs_id));
+    json_object_object_add(args, "name", json_object_new_string(name));
+    if (desc)
+        json_object_object_add(args, "description",
+                               json_object_new_string(desc));
+    if (ud)
+        json_object_object_add(args, "userData", json_object_get(ud));
+    json_object_object_add(args, "sharePath",
+                           json_object_new_string(share ? share : ""));
+    snprintf(jname, sizeof(jname), "Create Repository: %s", name);
+    lock_add(&l, "Repository", id, name, true);
+    if (fs_locks(&l, fs_id, true, &a, &na, &r, &nr) == 0) {
+        if ((f = row_get("FileServer", jstr(fs, "file_server_id"))) &&
+            jstr(f, "server_id"))
+            lock_add(&l, "Server", jstr(f, "server_id"), NULL, false);
+        err_clear();
+        rc = submit(req, resp, jname, &l, "repo.create", args, NULL, NULL,
+                    NULL);
+    }
+    db_ids_free(a, na);
+    db_ids_free(r, nr);
+    return rc;
+}
+
+/* The server a present/unpresent body names, into @out. */
+static int
+body_server(const struct api_req *req, char *out, size_t size)
+{
+    AUTOPTR(json_object) json_object *b = NULL;
+
+    if (!req->body || !req->body_len) {
+        err_set(ERR_INVALID, "the body must name the server: its SimpleId, "
+                             "{\"value\": id} or the id as a JSON string");
+        return -1;
+    }
+    if (!(b = json_parse(req->body, req->body_len)))
+        return -1;
+    return api_ref_value(b, "Server", "the server", out, size) == 0 ? 0 : -1;
+}
+
+/* PUT /Repository/{id}/present (@present) and /unpresent. */
+static int
+presentation(struct api_req *req, struct api_resp *resp, bool present)
+{
+    struct storage_view v = reader();
+    AUTOPTR(json_object) json_object *r = NULL, *s = NULL, *args = NULL;
+    char id[256], sid[256], jname[800];
+    char *AUTOFREE mgr = NULL;
+    LOCKS(l);
+
+    if (!(r = target(req, "Repository", id, sizeof(id))) ||
+        body_server(req, sid, sizeof(sid)) < 0 ||
+        !(s = row_get("Server", sid)))
+        return -1;
+    if (present) {
+        if (!(mgr = db_manager_id(api_conf()->db)) ||
+            storage_check_present(&v, id, sid, mgr) < 0)
+            return -1;
+    } else if (storage_check_unpresent(&v, id, sid) < 0) {
+        return -1;
+    }
+    args = json_object_new_object();
+    json_object_object_add(args, "repo", json_object_new_string(id));
+    json_object_object_add(args, "server", json_object_new_string(sid));
+    snprintf(jname, sizeof(jname),
+             present ? "Present Repository: %s to Server: %s"
+                     : "Unpresent Repository: %s from Server: %s",
+             jstr(r, "name"), jstr(s, "name"));
+    lock_add(&l, "Repository", id, jstr(r, "name"), true);
+    lock_add(&l, "Server", sid, jstr(s, "name"), false);
+    lock_add(&l, "FileSystem", jstr(r, "file_system_id"), NULL, false);
+    return submit(req, resp, jname, &l,
+                  present ? "repo.present" : "repo.unpresent", args,
+                  "Repository", id, jstr(r, "name"));
+}
+
+int
+api_repository_present(struct api_req *req, struct api_resp *resp)
+{
+    return presentation(req, resp, true);
+}
+
+int
+api_repository_unpresent(struct api_req *req, struct api_resp *resp)
+{
+    return presentation(req, resp, false);
+}
+
+/* releaseOwnership (@take false) and takeOwnership. */
+static int
+ownership(struct api_req *req, struct api_resp *resp, bool take)
+{
+    struct storage_view v = reader();
+    AUTOPTR(json_object) json_object *r = NULL, *args = NULL;
+    char id[256], jname[600], **a = NULL, **rf = NULL;
+    char *AUTOFREE mgr = NULL, *AUTOFREE admin = NULL;
+    json_object *hold = NULL;
+    LOCKS(l);
+    struct hv_fs spec;
+    size_t na = 0, nr = 0;
+    int rc = -1;
+
+    if (!(r = target(req, "Repository", id, sizeof(id))) ||
+        !(mgr = db_manager_id(api_conf()->db)))
+        return -1;
+    if ((take ? storage_check_take(&v, id, mgr)
+              : storage_check_release(&v, id, mgr)) < 0 ||
+        storage_fs_spec(api_conf()->db, jstr(r, "file_system_id"), &spec,
+                        &hold, &admin) < 0)
+        return -1;
+    json_object_put(hold);
+    args = json_object_new_object();
+    json_object_object_add(args, "repo", json_object_new_string(id));
+    snprintf(jname, sizeof(jname), "%s Ownership of Repository: %s",
+             take ? "Take" : "Release", jstr(r, "name"));
+    lock_add(&l, "Repository", id, jstr(r, "name"), true);
+    lock_add(&l, "Server", admin, NULL, false);
+    if (fs_locks(&l, jstr(r, "file_system_id"), false, &a, &na, &rf,
+                 &nr) == 0)
+        rc = submit(req, resp, jname, &l, take ? "repo.take" : "repo.release",
+                    args, "Repository", id, jstr(r, "name"));
+    db_ids_free(a, na);
+    db_ids_free(rf, nr);
+    return rc;
+}
+
+int
+api_repository_take_ownership(struct api_req *req, struct api_resp *resp)
+{
+    return ownership(req, resp, true);
+}
+
+int
+api_repository_release_ownership(struct api_req *req, struct api_resp *resp)
+{
+    return ownership(req, resp, false);
+}
+
+/* PUT /Repository/{id}/refresh: through a server it is presented to. */
+int
+api_repository_refresh(struct api_req *req, struct api_resp *resp)
+{
+    AUTOPTR(json_object) json_object *r = NULL, *args = NULL;
+    char id[256], jname[600], **mounts = NULL;
+    const struct model_type *mt = model_type_find("FileSystemMount");
+    LOCKS(l);
+    bool any = false;
+    size_t n = 0, i;
+    int rc = -1;
+
+    if (!(r = target(req, "Repository", id, sizeof(id))))
+        return -1;
+    if (db_row_ids(api_conf()->db, mt, "repository_id", id, &mounts, &n) < 0)
+        return -1;
+    lock_add(&l, "Repository", id, jstr(r, "name"), true);
+    for (i = 0; i < n; i++) {
+        AUTOPTR(json_object) json_object *m = row_get("FileSystemMount",
+                                                      mounts[i]);
+        AUTOPTR(json_object) json_object *s =
+            m ? row_get("Server", jstr(m, "server_id")) : NULL;
+
+        if (!s) {
+            err_clear();
+            continue;
+        }
+        if (str_eq(jstr(s, "run_state"), "RUNNING"))
+            any = true;
+    }
+    if (!any) {
+        err_set(ERR_STATE, "cannot refresh repository '%s': it is not "
+                           "presented to any running server",
+                jstr(r, "name"));
+        goto out;
+    }
+    args = json_object_new_object();
+    json_object_object_add(args, "repo", json_object_new_string(id));
+    snprintf(jname, sizeof(jname), "Refresh Repository: %s", jstr(r, "name"));
+    rc = submit(req, resp, jname, &l, "repo.refresh", args, "Repository", id,
+                jstr(r, "name"));
+ out:
+    db_ids_free(mounts, n);
+    return rc;
+}
+
+/* DELETE /Repository/{id} */
+int
+api_repository_delete(struct api_req *req, struct api_resp *resp)
+{
+    struct storage_view v = reader();
+    AUTOPTR(json_object) json_object *r = NULL, *args = NULL;
+    char id[256], jname[600], **a = NULL, **rf = NULL;
+    char *AUTOFREE mgr = NULL, *AUTOFREE admin = NULL;
+    json_object *hold = NULL;
+    LOCKS(l);
+    struct hv_fs spec;
+    size_t na = 0, nr = 0;
+    bool owned;
+    int rc = -1;
+
+    if (!(r = target(req, "Repository", id, sizeof(id))) ||
+        !(mgr = db_manager_id(api_conf()->db)) ||
+        storage_check_repo_delete(&v, id, mgr) < 0)
+        return -1;
+    owned = str_eq(jstr(r, "manager_uuid"), mgr);
+    /* Its files go too: a server must reach them. */
+    if (owned) {
+        if (storage_fs_spec(api_conf()->db, jstr(r, "file_system_id"), &spec,
+                            &hold, &admin) < 0)
+            return -1;
+        json_object_put(hold);
+    }
+    args = json_object_new_object();
+    json_object_object_add(args, "repo", json_object_new_string(id));
+    snprintf(jname, sizeof(jname), "Delete Repository: %s", jstr(r, "name"));
+    lock_add(&l, "Repository", id, jstr(r, "name"), true);
+    lock_add(&l, "Server", admin, NULL, false);
+    if (fs_locks(&l, jstr(r, "file_system_id"), false, &a, &na, &rf,
+                 &nr) == 0)
+        rc = submit(req, resp, jname, &l, "repo.delete", args, "Repository",
+                    id, jstr(r, "name"));
+    db_ids_free(a, na);
+    db_ids_free(rf, nr);
+    return rc;
+}
