@@ -107,6 +107,11 @@ api_object_update(struct api_req *req, struct api_resp *resp)
     o = db_object_get(api_conf()->db, t, id);
     if (!o)
         return -1;
+    if (o->read_only) {
+        /* Facts of the Manager, e.g. the Storage Connect plug-ins. */
+        err_set(ERR_STATE, "%s '%s' is read-only", t->name, o->name);
+        goto out;
+    }
     b = api_body_object(req);
     if (!b)
         return -1;

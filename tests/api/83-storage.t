@@ -106,6 +106,19 @@ status 200
 expect-count 1
 expect [0].storageTypes ["FIBRECHANNEL","ISCSI"]
 
+=== plug-ins are read-only facts: no edit
+PUT /FileServerPlugin/${NFSPLUGIN_URI}
+body {"name": "renamed", "description": "changed"}
+status 409
+expect message ~is read-only
+
+=== the plug-in kept its name and says it is read-only
+GET /FileServerPlugin/${NFSPLUGIN_URI}
+auth ro
+status 200
+expect name "Oracle Generic Network File System"
+expect readOnly true
+
 # ---- local file servers ------------------------------------------------------
 
 === every discovered server has a local file server, sim-1's first by name
