@@ -32,7 +32,7 @@
  * Reconciliation: a visit on a fresh connection marks its result
  * `fresh`; applying a fresh result, or one whose domain set (uuid and
  * state) differs from the last one, opens one transaction that runs the
- * VM hook (vms_reconcile(): issue 7), records the foreign domains and
+ * VMs (vms_reconcile()), records the foreign domains and
  * changes the state, each with its events. In the steady state (nothing
  * changed) a cycle writes only the batch of samples.
  */
@@ -47,6 +47,7 @@
 #include "db/db.h"
 #include "events/events.h"
 #include "hv/hv.h"
+#include "model/model.h"
 #include "policy/monitor.h"
 #include "policy/registry.h"
 #include "util/alloc.h"
@@ -450,38 +451,206 @@ pool_push(struct mon_pool *p, struct mon_server *s)
 /* ---- applying results (the coordinator) ---- */
 
 /*
- * ---- VMs: the hook for issue 7 ----
+ * ---- VMs ----
  *
- * vms_reconcile(): inside @t, compare the @n domains of server @s (sorted
- * by uuid) with the VMs the database places on it, correct the VMs' states
- * with events -- a VM found running -> RUNNING, a VM of this server that
- * is missing or shut off -> STOPPED -- and set claimed[i] for every domain
- * that is one of ours (a VM found on another server than recorded is
- * moved there), so that only the others are listed as foreign. Returns
- * the number of VMs it matched, or -1.
+ * A VM of this Manager runs as the domain whose UUID is the VM's id (32
+ * hex digits) in UUID form (DESIGN.md section 5; the VM issue defines
+ * domains that way), so matching needs no call per VM.
  *
- * vms_offline(): inside @t, server @s became unreachable: its VMs go
- * STOPPED, each with an OFFLINE event. 0 or -1.
+ * vms_reconcile(): inside @t, compare the @n domains of server @s with the
+ * VMs the database knows, correct the VMs' states with events -- a VM
+ * found running -> RUNNING, paused -> SUSPENDED, shut off or crashed ->
+ * STOPPED; a VM recorded on another server is moved to this one; a VM
+ * this server should run that is missing -> STOPPED with a WARNING -- and
+ * set claimed[i] for every domain that is one of ours, so that only the
+ * others are listed as foreign, never adopted. Templates are never
+ * matched. Returns the number of VMs it matched, or -1.
  *
- * No VM exists yet (issue 7): every domain is foreign.
+ * vms_offline(): inside @t, server @s became unreachable: its active VMs
+ * (RUNNING, SUSPENDED, STARTING, STOPPING) go STOPPED, each with an
+ * OFFLINE event (seeds: 001 section 7.8).
  */
+
+/* The VM id of domain UUID @uuid ("8-4-4-4-12" -> 32 lower-case hex
+ * digits) into @out[33]; false when @uuid is not a UUID. */
+static bool
+vm_id_of(const char *uuid, char out[33])
+{
+    size_t i, k = 0;
+
+    for (i = 0; uuid[i] && k < 32; i++) {
+        char ch = uuid[i];
+
+        if (ch == '-')
+            continue;
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+              (ch >= 'A' && ch <= 'F')))
+            return false;
+        out[k++] = (char)(ch >= 'A' && ch <= 'F' ? ch - 'A' + 'a' : ch);
+    }
+    out[k] = '\0';
+    return k == 32 && uuid[i] == '\0';
+}
+
+/* The vmRunState a domain in state @st shows. */
+static const char *
+vm_state_of(enum hv_dom_state st)
+{
+    switch (st) {
+    case HV_DOM_RUNNING:
+    case HV_DOM_BLOCKED:
+        return "RUNNING";
+    case HV_DOM_PAUSED:
+    case HV_DOM_PMSUSPENDED:
+        return "SUSPENDED";
+    default:
+        return "STOPPED";
+    }
+}
+
+/* Set VM @vm's run state (and server when @server_id is not NULL) with an
+ * event of @sev and @type saying @why. 0 or -1. */
+static int
+vm_set(struct db_txn *t, json_object *vm, const char *state,
+       const char *server_id, int sev, const char *type, const char *why)
+{
+    const struct model_type *vt = model_type_find("Vm");
+    json_object *cols = json_object_new_object();
+    const char *id = NULL, *name = NULL, *was = NULL;
+    int rc;
+
+    json_get_string(vm, "id", &id);
+    json_get_string(vm, "name", &name);
+    json_get_string(vm, "run_state", &was);
+    json_object_object_add(cols, "run_state", json_object_new_string(state));
+    if (server_id)
+        json_object_object_add(cols, "server_id",
+                               json_object_new_string(server_id));
+    rc = db_txn_row_update(t, vt, id, cols, true);
+    json_object_put(cols);
+    if (rc < 0)
+        return -1;
+    return events_add(t, sev, type, id, "Vm", name, 0, NULL, NULL,
+                      "Vm '%s': %s -> %s: %s", name ? name : id,
+                      was ? was : "?", state, why);
+}
+
+/* True for the states of a VM that a server is running. */
+static bool
+vm_active(const char *state)
+{
+    return state && (str_eq(state, "RUNNING") || str_eq(state, "SUSPENDED") ||
+                     str_eq(state, "STARTING") || str_eq(state, "STOPPING"));
+}
+
 static int
 vms_reconcile(struct db_txn *t, const struct mon_server *s,
               const struct hv_dom_stat *doms, size_t n, bool *claimed)
 {
-    (void)t;
-    (void)s;
-    (void)doms;
+    const struct model_type *vt = model_type_find("Vm");
+    char **ids = NULL;
+    size_t nids = 0, i, k;
+    int matched = 0, ret = -1;
+
     memset(claimed, 0, n * sizeof(*claimed));
-    return 0;
+    for (i = 0; i < n; i++) {
+        json_object *vm;
+        const char *state = NULL, *srv = NULL, *want;
+        char vid[33];
+
+        if (!vm_id_of(doms[i].uuid, vid))
+            continue;
+        vm = db_txn_row_get(t, vt, vid);
+        if (!vm) {
+            if (err_code() != ERR_NOT_FOUND)
+                goto cleanup;
+            err_clear();
+            continue;
+        }
+        json_get_string(vm, "run_state", &state);
+        json_get_string(vm, "server_id", &srv);
+        if (state && str_eq(state, "TEMPLATE")) {
+            json_object_put(vm);
+            continue;
+        }
+        claimed[i] = true;
+        matched++;
+        want = vm_state_of(doms[i].state);
+        if (!srv || !str_eq(srv, s->id)) {
+            if (vm_set(t, vm, want, s->id, SEV_WARNING, "vm.moved",
+                       "found on another server than recorded") < 0) {
+                json_object_put(vm);
+                goto cleanup;
+            }
+        } else if (!state || !str_eq(state, want)) {
+            if (vm_set(t, vm, want, NULL, SEV_INFORMATIONAL,
+                       "vm.reconciled", "as the server reports it") < 0) {
+                json_object_put(vm);
+                goto cleanup;
+            }
+        }
+        json_object_put(vm);
+    }
+    /* VMs this server should be running that it does not report. */
+    if (db_txn_row_ids(t, vt, "server_id", s->id, &ids, &nids) < 0)
+        goto cleanup;
+    for (k = 0; k < nids; k++) {
+        json_object *vm = db_txn_row_get(t, vt, ids[k]);
+        const char *state = NULL;
+        bool seen = false;
+
+        if (!vm)
+            goto cleanup;
+        json_get_string(vm, "run_state", &state);
+        for (i = 0; i < n && !seen; i++) {
+            char vid[33];
+
+            seen = claimed[i] && vm_id_of(doms[i].uuid, vid) &&
+                   str_eq(vid, ids[k]);
+        }
+        if (!seen && vm_active(state) &&
+            vm_set(t, vm, "STOPPED", NULL, SEV_WARNING, "vm.missing",
+                   "the server does not run it") < 0) {
+            json_object_put(vm);
+            goto cleanup;
+        }
+        json_object_put(vm);
+    }
+    ret = matched;
+ cleanup:
+    db_ids_free(ids, nids);
+    return ret;
 }
 
 static int
 vms_offline(struct db_txn *t, const struct mon_server *s)
 {
-    (void)t;
-    (void)s;
-    return 0;
+    const struct model_type *vt = model_type_find("Vm");
+    char **ids = NULL;
+    size_t n = 0, k;
+    int ret = -1;
+
+    if (db_txn_row_ids(t, vt, "server_id", s->id, &ids, &n) < 0)
+        return -1;
+    for (k = 0; k < n; k++) {
+        json_object *vm = db_txn_row_get(t, vt, ids[k]);
+        const char *state = NULL;
+        int rc = 0;
+
+        if (!vm)
+            goto cleanup;
+        json_get_string(vm, "run_state", &state);
+        if (vm_active(state))
+            rc = vm_set(t, vm, "STOPPED", NULL, SEV_WARNING, "vm.offline",
+                        "OFFLINE: its server cannot be reached");
+        json_object_put(vm);
+        if (rc < 0)
+            goto cleanup;
+    }
+    ret = 0;
+ cleanup:
+    db_ids_free(ids, n);
+    return ret;
 }
 
 /* The domains of @r that are neither claimed nor the host itself, as

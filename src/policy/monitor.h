@@ -17,7 +17,7 @@
  * goes RUNNING with an event "server.reachable". The first answer after
  * every (re)connection, including the monitor's start, is a
  * reconciliation pass: the server's domains are compared with the
- * database, VMs corrected (the issue-7 hook in monitor.c) and domains
+ * database, VMs corrected (vms_reconcile() in monitor.c) and domains
  * that are no VM of this Manager listed as the server's foreignDomains,
  * never adopted.
  *

@@ -417,7 +417,103 @@ else
     tap fail "the start-up reconciliation is logged" "$(grep reconciled "$D/logs/ovmmd.log")"
 fi
 
+# ---- VMs (the vms table of the storage issue; VM jobs come later) ----
+# While ovmmd is down, its inventory gains three VMs on this server, as a
+# Manager that was running them would have recorded them: vm-a (the
+# domain guest-a, recorded STOPPED), vm-c (guest-c, recorded on no
+# server) and vm-d (RUNNING, no domain at all). A VM's domain UUID is its
+# id in UUID form. After the restart the reconciliation must find vm-a
+# and vm-c running here (guest-a and guest-c are no longer foreign) and
+# stop vm-d; when the host then goes away, the VMs it ran go STOPPED with
+# OFFLINE events.
+VMA=cccccccc000040008000000000000001
+VMC=cccccccc000040008000000000000003
+VMD=dddddddd000040008000000000000004
 stop_pid "$PID"
-stop_pid "$LVPID"
+now=$(date +%s)000
+sqlite3 "$D/ovmm.db" "
+INSERT INTO objects (id, type, name, created_ms, modified_ms) VALUES
+ ('$VMA', 'Vm', 'vm-a', $now, $now), ('$VMC', 'Vm', 'vm-c', $now, $now),
+ ('$VMD', 'Vm', 'vm-d', $now, $now);
+INSERT INTO vms (id, run_state, server_id) VALUES
+ ('$VMA', 'STOPPED', '$SID'), ('$VMC', 'STOPPED', NULL),
+ ('$VMD', 'RUNNING', '$SID');" 2>"$T/sqlite.err" ||
+    tap fail "the VMs are written into the inventory" "$(cat "$T/sqlite.err")"
+if ! start; then
+    tap fail "ovmmd restarts with VMs" "$(daemon_diag)"
+    exit 1
+fi
+vm_state() { # vm_state ID: sets VMSTATE, VMSERVER (and BODY)
+    req GET "/Vm/$1"
+    VMSTATE=$(jfield vmRunState)
+    VMSERVER=$(printf '%s' "$BODY" | tr -d '\n' |
+        sed -n 's/.*"serverId" *: *{[^}]*"value" *: *"\([^"]*\)".*/\1/p')
+}
+ok=0
+for i in $(seq 1 $((WAIT_S * 4))); do
+    vm_state "$VMA"
+    [ "$VMSTATE" = RUNNING ] && ok=1 && break
+    sleep 0.25
+done
+if [ "$ok" = 1 ]; then
+    tap ok "reconciliation: vm-a, recorded STOPPED, found running: RUNNING"
+else
+    tap fail "reconciliation: vm-a found running" "$BODY"
+fi
+vm_state "$VMC"
+if [ "$VMSTATE" = RUNNING ] && [ "$VMSERVER" = "$SID" ]; then
+    tap ok "reconciliation: vm-c, recorded on no server, moved here: RUNNING"
+else
+    tap fail "reconciliation: vm-c moved here and RUNNING" "$BODY"
+fi
+vm_state "$VMD"
+if [ "$VMSTATE" = STOPPED ]; then
+    tap ok "reconciliation: vm-d, recorded RUNNING but missing: STOPPED"
+else
+    tap fail "reconciliation: vm-d missing -> STOPPED" "$BODY"
+fi
+req GET "/Event?object=$VMD"
+if printf '%s' "$BODY" | tr -d '\n' | grep -q '"type" *: *"vm.missing".*"severity" *: *"WARNING"\|"severity" *: *"WARNING".*"type" *: *"vm.missing"'; then
+    tap ok "vm-d has a WARNING event vm.missing"
+else
+    tap fail "vm-d has a WARNING event vm.missing" "$BODY"
+fi
+server_state
+F=$(foreign)
+if [ "$F" = "[ ]" ] || [ "$F" = "[]" ]; then
+    tap ok "guest-a and guest-c are VMs now, not foreign domains"
+else
+    tap fail "no foreign domains left" "$F"
+fi
+if grep -q "reconciled server '[^']*': 2 domain(s), 2 VM(s), 0 foreign" "$D/logs/ovmmd.log"; then
+    tap ok "the log: 2 domain(s), 2 VM(s), 0 foreign"
+else
+    tap fail "the log: 2 domain(s), 2 VM(s), 0 foreign" "$(grep reconciled "$D/logs/ovmmd.log")"
+fi
+
+# The host goes away again: its VMs go STOPPED with OFFLINE events.
+stop_pid "$LVPID" KILL
+if wait_state UNKNOWN 20; then
+    tap ok "libvirtd killed again: UNKNOWN after ${WAITED} s"
+else
+    tap fail "libvirtd killed again: UNKNOWN within 20 s" "state $STATE"
+fi
+vm_state "$VMA"
+a=$VMSTATE
+vm_state "$VMC"
+if [ "$a" = STOPPED ] && [ "$VMSTATE" = STOPPED ]; then
+    tap ok "the unreachable server's VMs vm-a and vm-c are STOPPED"
+else
+    tap fail "vm-a and vm-c STOPPED" "vm-a $a, vm-c $VMSTATE"
+fi
+req GET "/Event?object=$VMA"
+if printf '%s' "$BODY" | tr -d '\n' | grep -q '"type" *: *"vm.offline"' &&
+    printf '%s' "$BODY" | grep -q 'OFFLINE'; then
+    tap ok "vm-a has an OFFLINE event (vm.offline)"
+else
+    tap fail "vm-a has an OFFLINE event" "$BODY"
+fi
+
+stop_pid "$PID"
 echo "1..$n"
 [ "$failed" -eq 0 ]
