@@ -394,6 +394,9 @@ struct db_server {
     char *ip_address;          /* the name or address it was discovered as */
     char *libvirt_uri;
     char *agent_login;
+    int64_t active_vms;        /* VMs RUNNING, SUSPENDED, STARTING or
+                                  STOPPING on it */
+    char *active_vm_name;      /* the first of them by name, or NULL */
 };
 void db_server_free(struct db_server *s);
 DEFINE_AUTOPTR(db_server, db_server_free)
@@ -753,6 +756,8 @@ struct db_pool {
     char *policy_id;
     char *pool_fs_id;        /* pool file system (FileSystem), or NULL */
     int64_t nservers;        /* servers in the pool (read only) */
+    int64_t nvms;            /* VMs (not templates) in the pool (read
+                                only) */
 };
 void db_pool_free(struct db_pool *p);
 DEFINE_AUTOPTR(db_pool, db_pool_free)
@@ -768,6 +773,9 @@ struct db_pool_member {
     bool maintenance;
     char *agent_password;    /* sealed, or NULL */
     char *policy_id;         /* the policy it participates in, or NULL */
+    int64_t active_vms;      /* VMs RUNNING, SUSPENDED, STARTING or
+                                STOPPING on it (read only) */
+    char *active_vm_name;    /* the first of them by name, or NULL */
 };
 void db_pool_member_free(struct db_pool_member *s);
 DEFINE_AUTOPTR(db_pool_member, db_pool_member_free)

@@ -144,6 +144,16 @@ db_txn_conn(struct db_txn *t)
     return &t->db->w;
 }
 
+/* Two result columns for a query over `servers s`: how many VMs are
+ * active on the server (RUNNING, SUSPENDED, STARTING, STOPPING) and the
+ * first of them by name (NULL when none). */
+#define DB_ACTIVE_VMS                                                         \
+    "(SELECT COUNT(*) FROM vms v WHERE v.server_id = s.id AND v.run_state "   \
+    "IN ('RUNNING', 'SUSPENDED', 'STARTING', 'STOPPING')), "                  \
+    "(SELECT vo.name FROM vms v JOIN objects vo ON vo.id = v.id "             \
+    "WHERE v.server_id = s.id AND v.run_state IN ('RUNNING', 'SUSPENDED', "   \
+    "'STARTING', 'STOPPING') ORDER BY vo.name LIMIT 1)"
+
 /* Build the per-type SQL texts for every registered type (db_object.c). */
 void db_object_sql_init(struct db *db);
 /* Free what db_object_sql_init() built; accepts a partly built db. */

@@ -70,6 +70,7 @@ db_pool_member_free(struct db_pool_member *s)
     xfree(s->run_state);
     xfree(s->agent_password);
     xfree(s->policy_id);
+    xfree(s->active_vm_name);
     xfree(s);
 }
 
@@ -81,7 +82,9 @@ pool_get_on(struct db_conn *c, const char *id)
         "p.virtual_ip, p.clustered, p.keymap, p.secure_vm_migrate, "
         "p.vm_start_policy, p.master_server_id, mo.name, p.agent_password, "
         "p.policy_id, (SELECT COUNT(*) FROM servers s "
-        "WHERE s.server_pool_id = p.id), p.pool_file_system_id "
+        "WHERE s.server_pool_id = p.id), p.pool_file_system_id, "
+        "(SELECT COUNT(*) FROM vms v WHERE v.server_pool_id = p.id AND "
+        "v.run_state != 'TEMPLATE') "
         "FROM objects o JOIN server_pools p ON p.id = o.id "
         "LEFT JOIN objects mo ON mo.id = p.master_server_id "
         "WHERE o.id = ?1");
@@ -110,6 +113,7 @@ pool_get_on(struct db_conn *c, const char *id)
         p->policy_id = db_col_strdup(st, 12);
         p->nservers = sqlite3_column_int64(st, 13);
         p->pool_fs_id = db_col_strdup(st, 14);
+        p->nvms = sqlite3_column_int64(st, 15);
     } else if (rc == SQLITE_DONE) {
         err_set(ERR_NOT_FOUND, "ServerPool '%s' not found", id);
     } else {
@@ -143,7 +147,8 @@ member_get_on(struct db_conn *c, const char *id)
 {
     sqlite3_stmt *st = db_stmt(c,
         "SELECT o.name, s.server_pool_id, po.name, s.manager_uuid, "
-        "s.run_state, s.maintenance_mode, s.agent_password, s.policy_id "
+        "s.run_state, s.maintenance_mode, s.agent_password, s.policy_id, "
+        DB_ACTIVE_VMS " "
         "FROM objects o JOIN servers s ON s.id = o.id "
         "LEFT JOIN objects po ON po.id = s.server_pool_id "
         "WHERE o.id = ?1");
@@ -165,6 +170,8 @@ member_get_on(struct db_conn *c, const char *id)
         s->maintenance = sqlite3_column_int64(st, 5) != 0;
         s->agent_password = db_col_strdup(st, 6);
         s->policy_id = db_col_strdup(st, 7);
+        s->active_vms = sqlite3_column_int64(st, 8);
+        s->active_vm_name = db_col_strdup(st, 9);
     } else if (rc == SQLITE_DONE) {
         err_set(ERR_NOT_FOUND, "Server '%s' not found", id);
     } else {
@@ -389,7 +396,15 @@ db_pool_check_remove(const struct db_pool *p, const struct db_pool_member *s)
                            "maintenance mode first", s->name, p->name);
         return -1;
     }
-    /* Issue 7 (virtual machines) adds: and it runs no VMs. */
+    if (s->active_vms > 0) {
+        err_set(ERR_STATE, "cannot remove server '%s' from server pool '%s': "
+                           "it runs %lld VM%s ('%s'%s); migrate or stop "
+                           "them first", s->name, p->name,
+                (long long)s->active_vms, s->active_vms == 1 ? "" : "s",
+                s->active_vm_name ? s->active_vm_name : "?",
+                s->active_vms > 1 ? ", ..." : "");
+        return -1;
+    }
     return 0;
 }
 
@@ -403,7 +418,13 @@ db_pool_check_delete(const struct db_pool *p)
                 p->nservers == 1 ? "it" : "them");
         return -1;
     }
-    /* Issue 7 (virtual machines) adds: and it holds no VMs. */
+    if (p->nvms > 0) {
+        err_set(ERR_STATE, "cannot delete server pool '%s': it still holds "
+                           "%lld VM%s; move or delete %s first", p->name,
+                (long long)p->nvms, p->nvms == 1 ? "" : "s",
+                p->nvms == 1 ? "it" : "them");
+        return -1;
+    }
     return 0;
 }
 

@@ -347,6 +347,7 @@ db_server_free(struct db_server *s)
     xfree(s->ip_address);
     xfree(s->libvirt_uri);
     xfree(s->agent_login);
+    xfree(s->active_vm_name);
     xfree(s);
 }
 
@@ -367,7 +368,8 @@ server_get_on(struct db_conn *c, const char *id)
         "s.maintenance_mode, s.inbound_migration_locked, s.ipmi_address, "
         "s.ipmi_user, s.ipmi_password, s.manager_uuid, s.agent_password, "
         "s.server_pool_id, po.name, p.master_server_id, "
-        SERVER_MGMT_MAC ", s.ip_address, s.libvirt_uri, s.agent_login "
+        SERVER_MGMT_MAC ", s.ip_address, s.libvirt_uri, s.agent_login, "
+        DB_ACTIVE_VMS " "
         "FROM servers s JOIN objects o ON o.id = s.id "
         "LEFT JOIN server_pools p ON p.id = s.server_pool_id "
         "LEFT JOIN objects po ON po.id = s.server_pool_id "
@@ -400,6 +402,8 @@ server_get_on(struct db_conn *c, const char *id)
         s->ip_address = db_col_strdup(st, 16);
         s->libvirt_uri = db_col_strdup(st, 17);
         s->agent_login = db_col_strdup(st, 18);
+        s->active_vms = sqlite3_column_int64(st, 19);
+        s->active_vm_name = db_col_strdup(st, 20);
     } else if (rc == SQLITE_DONE) {
         err_set(ERR_NOT_FOUND, "Server '%s' not found", id);
     } else {
@@ -861,8 +865,17 @@ db_server_check_delete(const struct db_server *s)
                 s->pool_name ? s->pool_name : "?");
         return -1;
     }
-    /* Running VMs (issue 7) will refuse a delete here as well, unless
-     * maintenance mode migrated or stopped them. */
+    /* Its pool was left in maintenance mode with no running VM, but VMs
+     * may have been recorded on it since (the monitor's reconciliation
+     * moves a VM found running to the server that runs it). */
+    if (s->active_vms > 0) {
+        err_set(ERR_STATE, "cannot delete server '%s': it runs %lld VM%s "
+                           "('%s'%s); migrate or stop them first", s->name,
+                (long long)s->active_vms, s->active_vms == 1 ? "" : "s",
+                s->active_vm_name ? s->active_vm_name : "?",
+                s->active_vms > 1 ? ", ..." : "");
+        return -1;
+    }
     return 0;
 }
 
@@ -901,9 +914,17 @@ db_server_check_power(const struct db_server *s, enum db_power_action a,
                 s->run_state);
         return -1;
     }
-    /* Running VMs (issue 7) will refuse stop, restart and kill here as
-     * well, unless maintenance mode migrated or stopped them (seeds 7.8:
-     * "you must stop any running virtual machines"). */
+    /* Seeds 7.8: "you must stop any running virtual machines" first
+     * (maintenance mode migrates or stops them). */
+    if (a != DB_POWER_START && s->active_vms > 0) {
+        err_set(ERR_STATE, "cannot %s server '%s': it runs %lld VM%s "
+                           "('%s'%s); migrate or stop them first, or put "
+                           "the server in maintenance mode", verb, s->name,
+                (long long)s->active_vms, s->active_vms == 1 ? "" : "s",
+                s->active_vm_name ? s->active_vm_name : "?",
+                s->active_vms > 1 ? ", ..." : "");
+        return -1;
+    }
     if (s->ipmi_address && *s->ipmi_address)
         return 0;
     if (a == DB_POWER_START && s->mgmt_mac) {

@@ -717,6 +717,104 @@ test_delete_no_orphans(void **state)
                                      "type = 'FileServerPlugin'"), 2);
 }
 
+/*
+ * The VM rules of servers and pools (db_pool_check_remove,
+ * db_pool_check_delete, db_server_check_delete) count the vms table: a
+ * server that runs a VM leaves neither its pool nor the inventory, a pool
+ * that holds a VM is not deleted; templates and stopped VMs do not count
+ * for the server, templates do not count for the pool.
+ */
+static void
+test_vm_rules(void **state)
+{
+    struct fixture *fx = *state;
+    struct db_pool_member *m;
+    struct db_server *srv;
+    struct db_pool *p;
+    struct db_txn *t;
+    json_object *cols;
+
+    must_insert(fx->db, "ServerPool", "{\"id\": \"p1\", \"name\": "
+                                      "\"pool-1\"}");
+    must_insert(fx->db, "Server",
+                "{\"id\": \"s1\", \"name\": \"srv-1\", \"ip_address\": "
+                "\"srv-1\", \"libvirt_uri\": \"test:///default\", "
+                "\"discovered_ms\": 1, \"server_pool_id\": \"p1\", "
+                "\"maintenance_mode\": 1}");
+    must_insert(fx->db, "Vm", "{\"id\": \"t1\", \"name\": \"tmpl\", "
+                              "\"run_state\": \"TEMPLATE\"}");
+    must_insert(fx->db, "Vm", "{\"id\": \"v1\", \"name\": \"web-1\", "
+                              "\"run_state\": \"RUNNING\", \"server_id\": "
+                              "\"s1\", \"server_pool_id\": \"p1\"}");
+
+    p = db_pool_get(fx->db, "p1");
+    m = db_pool_member_get(fx->db, "s1");
+    srv = db_server_get(fx->db, "s1");
+    assert_non_null(p);
+    assert_non_null(m);
+    assert_non_null(srv);
+    assert_int_equal(m->active_vms, 1);
+    assert_string_equal(m->active_vm_name, "web-1");
+    assert_int_equal(p->nvms, 1);
+    assert_int_equal(db_pool_check_remove(p, m), -1);
+    assert_int_equal(err_code(), ERR_STATE);
+    assert_non_null(strstr(err_message(), "runs 1 VM ('web-1')"));
+    assert_int_equal(db_server_check_delete(srv), -1);
+    assert_int_equal(err_code(), ERR_STATE);
+    {
+        bool wol;
+
+        xfree(srv->manager_uuid);
+        srv->manager_uuid = xstrdup("mgr");
+        xfree(srv->ipmi_address);
+        srv->ipmi_address = xstrdup("127.0.0.1");
+        assert_int_equal(db_server_check_power(srv, DB_POWER_KILL, "mgr",
+                                               &wol), -1);
+        assert_non_null(strstr(err_message(), "cannot kill server 'srv-1': "
+                                              "it runs 1 VM ('web-1')"));
+    }
+    db_pool_member_free(m);
+    db_server_free(srv);
+    db_pool_free(p);
+
+    /* Stopped: the server may leave; the pool still holds the VM. */
+    t = db_txn_begin(fx->db, DB_SYNC_NORMAL);
+    cols = json_object_new_object();
+    json_object_object_add(cols, "run_state",
+                           json_object_new_string("STOPPED"));
+    assert_int_equal(db_txn_row_update(t, ty("Vm"), "v1", cols, true), 0);
+    json_object_put(cols);
+    assert_int_equal(db_txn_commit(t), 0);
+    p = db_pool_get(fx->db, "p1");
+    m = db_pool_member_get(fx->db, "s1");
+    assert_int_equal(m->active_vms, 0);
+    assert_null(m->active_vm_name);
+    assert_int_equal(db_pool_check_remove(p, m), 0);
+    db_pool_member_free(m);
+    db_pool_free(p);
+    t = db_txn_begin(fx->db, DB_SYNC_NORMAL);
+    cols = json_object_new_object();
+    json_object_object_add(cols, "server_pool_id", NULL);
+    assert_int_equal(db_txn_row_update(t, ty("Server"), "s1", cols, true), 0);
+    json_object_put(cols);
+    assert_int_equal(db_txn_commit(t), 0);
+    p = db_pool_get(fx->db, "p1");
+    assert_int_equal(p->nservers, 0);
+    assert_int_equal(db_pool_check_delete(p), -1);
+    assert_int_equal(err_code(), ERR_STATE);
+    assert_non_null(strstr(err_message(), "holds 1 VM"));
+    db_pool_free(p);
+
+    /* Gone: only the template is left, which holds nothing. */
+    t = db_txn_begin(fx->db, DB_SYNC_NORMAL);
+    assert_int_equal(db_txn_row_delete(t, ty("Vm"), "v1"), 0);
+    assert_int_equal(db_txn_commit(t), 0);
+    p = db_pool_get(fx->db, "p1");
+    assert_int_equal(p->nvms, 0);
+    assert_int_equal(db_pool_check_delete(p), 0);
+    db_pool_free(p);
+}
+
 /* The reader sees committed rows only. */
 static void
 test_reader_committed(void **state)
@@ -1332,6 +1430,7 @@ main(void)
         T(test_links),
         T(test_insert_errors),
         T(test_delete_no_orphans),
+        T(test_vm_rules),
         T(test_reader_committed),
         TE(test_fileserver_update_undo),
         TE(test_fileserver_delete_undo),
