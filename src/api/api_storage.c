@@ -975,3 +975,364 @@ api_repository_delete(struct api_req *req, struct api_resp *resp)
     db_ids_free(rf, nr);
     return rc;
 }
+
+/* ---- storage arrays (docs/STORAGE.md, "Storage arrays") ---- */
+
+#define SCSI_PLUGIN "oracle.generic.SCSIPlugin.GenericPlugin (1.1.0)"
+#define ACCESS_HOSTS_MAX 16
+
+/* accessHosts of @b checked: [{accessHost, accessPort}] (at least one),
+ * canonical into *out (a JSON array), the first host into @first. */
+static int
+access_hosts(json_object *b, json_object **out, char *first, size_t size)
+{
+    json_object *a, *r;
+    size_t i, len;
+
+    *out = NULL;
+    if (!json_object_object_get_ex(b, "accessHosts", &a) || !a ||
+        !json_object_is_type(a, json_type_array) ||
+        (len = json_object_array_length(a)) == 0) {
+        err_set(ERR_INVALID, "'accessHosts' must be an array of at least one "
+                             "{\"accessHost\": host, \"accessPort\": port}");
+        return -1;
+    }
+    if (len > ACCESS_HOSTS_MAX) {
+        err_set(ERR_INVALID, "'accessHosts' has more than %d entries",
+                ACCESS_HOSTS_MAX);
+        return -1;
+    }
+    r = json_object_new_array();
+    for (i = 0; i < len; i++) {
+        json_object *e = json_object_array_get_idx(a, i), *p, *o;
+        char hc[256];
+        int64_t port = 3260;
+
+        if (!e || !json_object_is_type(e, json_type_object) ||
+            storage_check_access_host(jstr(e, "accessHost"), hc,
+                                      sizeof(hc)) < 0) {
+            if (err_code() == ERR_OK)
+                err_set(ERR_INVALID, "'accessHosts'[%zu] must be an object "
+                                     "with an 'accessHost'", i);
+            json_object_put(r);
+            return -1;
+        }
+        if (json_object_object_get_ex(e, "accessPort", &p) && p) {
+            if (!json_object_is_type(p, json_type_int) ||
+                (port = json_object_get_int64(p)) < 1 || port > 65535) {
+                err_set(ERR_INVALID, "'accessHosts'[%zu].accessPort must be "
+                                     "a port number (1-65535)", i);
+                json_object_put(r);
+                return -1;
+            }
+        }
+        if (i == 0)
+            str_copy(first, hc, size);
+        o = json_object_new_object();
+        json_object_object_add(o, "accessHost", json_object_new_string(hc));
+        json_object_object_add(o, "accessPort", json_object_new_int64(port));
+        json_object_array_add(r, o);
+    }
+    *out = r;
+    return 0;
+}
+
+/* ---- POST /StorageArray ---- */
+
+int
+api_array_create(struct api_req *req, struct api_resp *resp)
+{
+    struct storage_view v = reader();
+    AUTOPTR(json_object) json_object *b = api_body_object(req);
+    AUTOPTR(json_object) json_object *args = NULL, *hosts = NULL;
+    AUTOPTR(json_object) json_object *plugin_row = NULL;
+    const char *name = NULL, *desc = NULL, *type = NULL;
+    char host[256], plugin[256], jname[600];
+    char **admins = NULL, *AUTOFREE mgr = NULL, *AUTOFREE id = NULL;
+    size_t na = 0, i;
+    json_object *ud = NULL, *pv = NULL;
+    LOCKS(l);
+    bool any_running = false;
+    int rc = -1;
+
+    if (!b)
+        return -1;
+    if (common_members(b, model_type_find("StorageArray"), &name, &desc,
+                       &ud) < 0 ||
+        body_str(b, "storageType", &type) < 0)
+        return -1;
+    if (type && strcmp(type, "ISCSI") != 0) {
+        err_set(ERR_INVALID, "'storageType' must be ISCSI: %s",
+                strcmp(type, "FIBRECHANNEL") == 0
+                    ? "Fibre Channel LUNs belong to the default Unmanaged "
+                      "FibreChannel Storage Array"
+                    : "no other type is supported");
+        return -1;
+    }
+    if (access_hosts(b, &hosts, host, sizeof(host)) < 0)
+        return -1;
+    str_copy(plugin, SCSI_PLUGIN, sizeof(plugin));
+    json_object_object_get_ex(b, "storageArrayPluginId", &pv);
+    if (api_ref_value(pv, "StorageArrayPlugin", "'storageArrayPluginId'",
+                      plugin, sizeof(plugin)) < 0)
+        return -1;
+    if (!(plugin_row = row_get("StorageArrayPlugin", plugin)))
+        return -1;
+    if (server_list(b, "adminServerIds", &admins, &na) < 0)
+        return -1;
+    if (!(mgr = db_manager_id(api_conf()->db)) ||
+        storage_check_array_new(&v, host, admins, na, mgr) < 0)
+        goto out;
+    for (i = 0; i < na; i++) {
+        AUTOPTR(json_object) json_object *s = row_get("Server", admins[i]);
+
+        if (s && str_eq(jstr(s, "run_state"), "RUNNING"))
+            any_running = true;
+        if (!s)
+            err_clear();
+    }
+    if (!any_running) {
+        err_set(ERR_STATE, "cannot register storage array '%s': none of its "
+                           "admin servers is running", name ? name : host);
+        goto out;
+    }
+    id = model_id_new(model_type_find("StorageArray"));
+    args = json_object_new_object();
+    json_object_object_add(args, "id", json_object_new_string(id));
+    json_object_object_add(args, "name",
+                           json_object_new_string(name ? name : host));
+    if (desc)
+        json_object_object_add(args, "description",
+                               json_object_new_string(desc));
+    json_object_object_add(args, "accessHosts", json_object_new_string(
+                               json_object_to_json_string_ext(
+                                   hosts, JSON_C_TO_STRING_PLAIN)));
+    json_object_object_add(args, "pluginId", json_object_new_string(plugin));
+    json_object_object_add(args, "admins", ids_json(admins, na));
+    snprintf(jname, sizeof(jname), "Create Storage Array: %s",
+             name ? name : host);
+    lock_add(&l, "StorageArray", id, name ? name : host, true);
+    lock_servers(&l, admins, na);
+    rc = submit(req, resp, jname, &l, "array.create", args, NULL, NULL,
+                NULL);
+ out:
+    db_ids_free(admins, na);
+    return rc;
+}
+
+/* Locks: array @id exclusive, its admin servers shared. */
+static int
+lock_array(struct locks *l, json_object *a)
+{
+    char **ids = NULL;
+    size_t n = 0;
+
+    lock_add(l, "StorageArray", jstr(a, "id"), jstr(a, "name"), true);
+    if (db_links_get(api_conf()->db, "storage_array_admins", jstr(a, "id"),
+                     &ids, &n) < 0)
+        return -1;
+    lock_servers(l, ids, n);
+    db_ids_free(ids, n);
+    return 0;
+}
+
+/* PUT /StorageArray/{id}/refresh and DELETE /StorageArray/{id}. */
+static int
+array_job(struct api_req *req, struct api_resp *resp, bool del)
+{
+    struct storage_view v = reader();
+    AUTOPTR(json_object) json_object *a = NULL, *args = NULL;
+    char id[256], jname[600];
+    LOCKS(l);
+
+    if (!(a = target(req, "StorageArray", id, sizeof(id))))
+        return -1;
+    if ((del ? storage_check_array_delete(&v, id)
+             : storage_check_array_reachable(&v, id)) < 0 ||
+        lock_array(&l, a) < 0)
+        return -1;
+    args = json_object_new_object();
+    json_object_object_add(args, "id", json_object_new_string(id));
+    snprintf(jname, sizeof(jname), "%s Storage Array: %s",
+             del ? "Delete" : "Refresh", jstr(a, "name"));
+    return submit(req, resp, jname, &l, del ? "array.delete"
+                                            : "array.refresh", args,
+                  "StorageArray", id, jstr(a, "name"));
+}
+
+int
+api_array_refresh(struct api_req *req, struct api_resp *resp)
+{
+    return array_job(req, resp, false);
+}
+
+int
+api_array_delete(struct api_req *req, struct api_resp *resp)
+{
+    return array_job(req, resp, true);
+}
+
+/* ---- POST /StorageArray/{id}/AccessGroup ---- */
+
+int
+api_access_group_create(struct api_req *req, struct api_resp *resp)
+{
+    AUTOPTR(json_object) json_object *a = NULL, *b = NULL, *args = NULL;
+    const char *name = NULL, *desc = NULL;
+    char id[256], jname[600], *AUTOFREE gid = NULL;
+    json_object *ud = NULL;
+    LOCKS(l);
+
+    if (!(a = target(req, "StorageArray", id, sizeof(id))) ||
+        !(b = api_body_object(req)) ||
+        common_members(b, model_type_find("AccessGroup"), &name, &desc,
+                       &ud) < 0)
+        return -1;
+    if (!name) {
+        err_set(ERR_INVALID, "an access group needs a 'name'");
+        return -1;
+    }
+    gid = model_id_new(model_type_find("AccessGroup"));
+    args = json_object_new_object();
+    json_object_object_add(args, "id", json_object_new_string(gid));
+    json_object_object_add(args, "array", json_object_new_string(id));
+    json_object_object_add(args, "name", json_object_new_string(name));
+    if (desc)
+        json_object_object_add(args, "description",
+                               json_object_new_string(desc));
+    lock_add(&l, "AccessGroup", gid, name, true);
+    lock_add(&l, "StorageArray", id, jstr(a, "name"), false);
+    snprintf(jname, sizeof(jname), "Create Access Group: %s", name);
+    return submit(req, resp, jname, &l, "accessgroup.create", args,
+                  "AccessGroup", gid, name);
+}
+
+/* PUT /AccessGroup/{id}/add|removeStorageElement|Initiator. */
+static int
+group_member(struct api_req *req, struct api_resp *resp, const char *kind,
+             bool add)
+{
+    struct storage_view v = reader();
+    AUTOPTR(json_object) json_object *g = NULL, *b = NULL, *args = NULL;
+    AUTOPTR(json_object) json_object *r = NULL;
+    char id[256], ref[256], jname[800];
+    LOCKS(l);
+
+    if (!(g = target(req, "AccessGroup", id, sizeof(id))))
+        return -1;
+    if (!req->body || !req->body_len) {
+        err_set(ERR_INVALID, "the body must name the %s: its SimpleId, "
+                             "{\"value\": id} or the id as a JSON string",
+                kind);
+        return -1;
+    }
+    if (!(b = json_parse(req->body, req->body_len)) ||
+        api_ref_value(b, kind, "the body", ref, sizeof(ref)) != 0) {
+        if (err_code() == ERR_OK)
+            err_set(ERR_INVALID, "the body must name the %s", kind);
+        return -1;
+    }
+    if (!(r = row_get(kind, ref)) ||
+        storage_check_group_member(&v, id, kind, ref, add) < 0)
+        return -1;
+    args = json_object_new_object();
+    json_object_object_add(args, "id", json_object_new_string(id));
+    json_object_object_add(args, "kind", json_object_new_string(kind));
+    json_object_object_add(args, "ref", json_object_new_string(ref));
+    json_object_object_add(args, "add", json_object_new_boolean(add));
+    lock_add(&l, "AccessGroup", id, jstr(g, "name"), true);
+    lock_add(&l, kind, ref, jstr(r, "name"), false);
+    snprintf(jname, sizeof(jname), "%s %s %s Access Group: %s",
+             add ? "Add" : "Remove", jstr(r, "name"), add ? "to" : "from",
+             jstr(g, "name"));
+    return submit(req, resp, jname, &l, "accessgroup.member", args,
+                  "AccessGroup", id, jstr(g, "name"));
+}
+
+int
+api_access_group_add_element(struct api_req *req, struct api_resp *resp)
+{
+    return group_member(req, resp, "StorageElement", true);
+}
+
+int
+api_access_group_remove_element(struct api_req *req, struct api_resp *resp)
+{
+    return group_member(req, resp, "StorageElement", false);
+}
+
+int
+api_access_group_add_initiator(struct api_req *req, struct api_resp *resp)
+{
+    return group_member(req, resp, "StorageInitiator", true);
+}
+
+int
+api_access_group_remove_initiator(struct api_req *req,
+                                  struct api_resp *resp)
+{
+    return group_member(req, resp, "StorageInitiator", false);
+}
+
+int
+api_access_group_delete(struct api_req *req, struct api_resp *resp)
+{
+    AUTOPTR(json_object) json_object *g = NULL, *args = NULL;
+    char id[256], jname[600];
+    LOCKS(l);
+
+    if (!(g = target(req, "AccessGroup", id, sizeof(id))))
+        return -1;
+    args = json_object_new_object();
+    json_object_object_add(args, "id", json_object_new_string(id));
+    lock_add(&l, "AccessGroup", id, jstr(g, "name"), true);
+    snprintf(jname, sizeof(jname), "Delete Access Group: %s",
+             jstr(g, "name"));
+    return submit(req, resp, jname, &l, "accessgroup.delete", args,
+                  "AccessGroup", id, jstr(g, "name"));
+}
+
+/* ---- PUT /StorageElement/{id} ---- */
+
+int
+api_storage_element_update(struct api_req *req, struct api_resp *resp)
+{
+    AUTOPTR(json_object) json_object *e = NULL, *b = NULL, *args = NULL;
+    const char *name = NULL, *desc = NULL;
+    char id[256], jname[600];
+    json_object *ud = NULL;
+    bool shareable;
+    int64_t gen;
+    int rs;
+    LOCKS(l);
+
+    if (!(e = target(req, "StorageElement", id, sizeof(id))) ||
+        !(b = api_body_object(req)))
+        return -1;
+    if (body_id_check(b, "StorageElement", id) < 0 ||
+        common_members(b, model_type_find("StorageElement"), &name, &desc,
+                       &ud) < 0 ||
+        generation_check(b, e, "StorageElement", &gen) < 0 ||
+        (rs = json_get_bool(b, "shareable", &shareable)) < 0)
+        return -1;
+    args = json_object_new_object();
+    json_object_object_add(args, "id", json_object_new_string(id));
+    if (gen >= 0)
+        json_object_object_add(args, "generation",
+                               json_object_new_int64(gen));
+    if (name)
+        json_object_object_add(args, "name", json_object_new_string(name));
+    if (desc)
+        json_object_object_add(args, "description",
+                               json_object_new_string(desc));
+    if (ud)
+        json_object_object_add(args, "userData", json_object_get(ud));
+    if (rs == 0)
+        json_object_object_add(args, "shareable",
+                               json_object_new_boolean(shareable));
+    lock_add(&l, "StorageElement", id, jstr(e, "name"), true);
+    snprintf(jname, sizeof(jname), "Edit Storage Element: %s",
+             name ? name : jstr(e, "name"));
+    return submit(req, resp, jname, &l, "storageelement.update", args,
+                  "StorageElement", id, name ? name : jstr(e, "name"));
+}

@@ -38,6 +38,9 @@ static const struct {
 } link_tables[] = {
     { "file_server_admins", "file_server_id" },
     { "file_server_refreshers", "file_server_id" },
+    { "storage_array_admins", "storage_array_id" },
+    { "access_group_elements", "access_group_id" },
+    { "access_group_initiators", "access_group_id" },
 };
 
 /* True when @name is one of the objects columns. */

@@ -133,6 +133,7 @@ struct hv_dom_stat {
  *                                directory <simdir>/nfs/H/exports/<x>,
  *                                reported as "/exports/<x>")
  *   local directory /D of a sim host S -> <simdir>/local/S/D
+ *   iSCSI portal H, target T, LUN file F -> <simdir>/iscsi/H/T/F
  * A mount is recorded as <simdir>/mounts/<S>/<repo id> (a file holding
  * the root's real path), so two simulated hosts mounting the same export
  * share its files, and mounts survive reconnection like real ones.
@@ -182,6 +183,14 @@ struct hv_file {
                                   same directory, else "" */
 };
 
+/* A LUN of an iSCSI target (iscsi_luns). */
+struct hv_lun {
+    char page83[80];           /* page 83 id (hex), stable per LUN */
+    char vendor[64];
+    uint64_t size_bytes;
+    unsigned lun;              /* LUN number */
+};
+
 /* An upload in progress (upload_begin); it borrows its connection, so
  * finish or cancel it before closing that. */
 struct hv_upload;
@@ -191,6 +200,25 @@ struct hv_storage_ops {
      * above). *out: *n strings, free with hv_strv_free(). */
     int (*nfs_exports)(struct hv_conn *c, const char *host, char ***out,
                        size_t *n);
+    /*
+     * iSCSI targets (IQNs) the portal @host:@port offers to this server
+     * (libvirt: virConnectFindStoragePoolSources("iscsi"); sim: the
+     * directories <simdir>/iscsi/<host>/<iqn>/, @port ignored). A portal
+     * that does not answer: ERR_UNREACHABLE. *iqns: *n strings, sorted,
+     * free with hv_strv_free().
+     */
+    int (*iscsi_targets)(struct hv_conn *c, const char *host, unsigned port,
+                         char ***iqns, size_t *n);
+    /*
+     * The LUNs of target @iqn at @host:@port (libvirt: a transient iscsi
+     * pool's volumes, the pool destroyed afterwards; sim: the regular
+     * files of <simdir>/iscsi/<host>/<iqn>/, size the file size, page 83
+     * id a stable hex hash of host/iqn/file name, LUN number N of a
+     * "lun-N" file name, else 0). Unknown target: ERR_NOT_FOUND. *out:
+     * *n entries sorted by LUN number, xfree(); NULL when none.
+     */
+    int (*iscsi_luns)(struct hv_conn *c, const char *host, unsigned port,
+                      const char *iqn, struct hv_lun **out, size_t *n);
     /*
      * Look at file system @fs from this server without keeping it
      * mounted: its space, and the text of "<root>/<share>/.ovsrepo" when
@@ -346,5 +374,10 @@ int hv_sim_generate(const char *dir, unsigned n, const char *seed);
  * (when n > 0): its exports /exports/repo1 .. /exports/repo3 are the
  * directories <dir>/nfs/sim-nfs/exports/repo1 .. repo3. */
 #define HV_SIM_NFS_HOST "sim-nfs"
+/* The portal of the simulated iSCSI server hv_sim_generate() makes (when
+ * n > 0): target HV_SIM_ISCSI_IQN with lun-0 (1 GiB) and lun-1 (2 GiB),
+ * sparse files <dir>/iscsi/sim-iscsi/<iqn>/lun-N. */
+#define HV_SIM_ISCSI_HOST "sim-iscsi"
+#define HV_SIM_ISCSI_IQN "iqn.2026-01.test.sim:storage"
 
 #endif

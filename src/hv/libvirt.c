@@ -1954,6 +1954,129 @@ lvs_nfs_exports(struct hv_conn *c, const char *host, char ***out, size_t *n)
     return 0;
 }
 
+/* hv_storage_ops.iscsi_targets (hv.h); test:/// hosts: hv/simstore.c. */
+static int
+lvs_iscsi_targets(struct hv_conn *c, const char *host, unsigned port,
+                  char ***out, size_t *n)
+{
+    AUTOPTR(xmlDoc) xmlDoc *doc = NULL;
+    AUTOPTR(xmlXPathContext) xmlXPathContext *x = NULL;
+    AUTOPTR(xmlXPathObject) xmlXPathObject *o = NULL;
+    char *AUTOFREE h = NULL, *AUTOFREE spec = NULL, *AUTOFREE xml = NULL;
+    char **v = NULL;
+    size_t count = 0;
+    int i;
+
+    *out = NULL;
+    *n = 0;
+    if (hv_store_check_host(host) < 0)
+        return -1;
+    if (c->sim_path)
+        return hv_simstore_iscsi_targets(c->sim_path, host, out, n);
+    h = lvs_xml_esc(host);
+    spec = xasprintf("<source><host name='%s' port='%u'/></source>", h,
+                     port ? port : 3260);
+    err_clear();
+    if (!(xml = virConnectFindStoragePoolSources(c->conn, "iscsi", spec,
+                                                 0))) {
+        lvs_fail(c, "list the iSCSI targets of '%s' from", host);
+        if (err_code() == ERR_INTERNAL || err_code() == ERR_IO)
+            lvs_recode(ERR_UNREACHABLE);
+        return -1;
+    }
+    if (!(doc = lv_xml_parse(xml)) || !(x = lv_xpath_new(doc)) ||
+        !(o = xmlXPathEvalExpression(
+              (const xmlChar *)"/sources/source/device/@path", x))) {
+        err_set(ERR_INTERNAL, "cannot parse the iSCSI targets of '%s' from "
+                "'%s'", host, c->uri);
+        return -1;
+    }
+    for (i = 0; o->nodesetval && i < o->nodesetval->nodeNr; i++) {
+        xmlChar *s = xmlNodeGetContent(o->nodesetval->nodeTab[i]);
+
+        if (s && s[0] && hv_store_check_iqn((const char *)s) == 0) {
+            v = xrealloc(v, (count + 1) * sizeof(*v));
+            v[count++] = xstrdup((const char *)s);
+        }
+        err_clear();
+        xmlFree(s);
+    }
+    *out = v;
+    *n = count;
+    return 0;
+}
+
+/* hv_storage_ops.iscsi_luns (hv.h): a transient iscsi pool for the
+ * target, its volumes, the pool destroyed. test:/// hosts:
+ * hv/simstore.c. */
+static int
+lvs_iscsi_luns(struct hv_conn *c, const char *host, unsigned port,
+               const char *iqn, struct hv_lun **out, size_t *n)
+{
+    AUTOPTR(virStoragePool) virStoragePool *pool = NULL;
+    char *AUTOFREE h = NULL, *AUTOFREE xml = NULL, *AUTOFREE name = NULL;
+    virStorageVolPtr *vols = NULL;
+    struct hv_lun *v = NULL;
+    struct err saved;
+    int i, nv, rc = -1;
+
+    *out = NULL;
+    *n = 0;
+    if (hv_store_check_host(host) < 0 || hv_store_check_iqn(iqn) < 0)
+        return -1;
+    if (c->sim_path)
+        return hv_simstore_iscsi_luns(c->sim_path, host, iqn, out, n);
+    h = lvs_xml_esc(host);
+    name = xasprintf("ovmm-iscsi-%08x", (unsigned)(uintptr_t)c ^
+                     (unsigned)time(NULL));
+    xml = xasprintf("<pool type='iscsi'><name>%s</name><source>"
+                    "<host name='%s' port='%u'/><device path='%s'/>"
+                    "</source><target><path>/dev/disk/by-path</path>"
+                    "</target></pool>", name, h, port ? port : 3260, iqn);
+    err_clear();
+    if (!(pool = virStoragePoolCreateXML(c->conn, xml, 0))) {
+        lvs_fail(c, "log in to iSCSI target '%s' at '%s' from", iqn, host);
+        if (err_code() != LV_ERR_DOWN)
+            lvs_recode(ERR_NOT_FOUND);
+        return -1;
+    }
+    if ((nv = virStoragePoolListAllVolumes(pool, &vols, 0)) < 0) {
+        lvs_fail(c, "list the LUNs of iSCSI target '%s' on", iqn);
+        goto out;
+    }
+    v = nv > 0 ? xcalloc((size_t)nv, sizeof(*v)) : NULL;
+    for (i = 0; i < nv; i++) {
+        virStorageVolInfo info;
+        const char *vn = virStorageVolGetName(vols[i]);
+        const char *key = virStorageVolGetKey(vols[i]);
+        unsigned a = 0, b = 0, lun = 0;
+
+        memset(&info, 0, sizeof(info));
+        virStorageVolGetInfo(vols[i], &info);
+        /* Volume names are "unit:0:0:N": N is the LUN number. */
+        if (vn && sscanf(vn, "unit:%u:%u:%u", &a, &b, &lun) != 3)
+            lun = (unsigned)i;
+        str_copy(v[*n].page83, key ? key : (vn ? vn : ""),
+                 sizeof(v[*n].page83));
+        str_copy(v[*n].vendor, "", sizeof(v[*n].vendor));
+        v[*n].size_bytes = info.capacity;
+        v[*n].lun = lun;
+        (*n)++;
+    }
+    *out = v;
+    v = NULL;
+    rc = 0;
+ out:
+    for (i = 0; vols && i < nv; i++)
+        virStorageVolFree(vols[i]);
+    xfree(vols);
+    xfree(v);
+    lv_err_save(&saved);
+    virStoragePoolDestroy(pool);
+    lv_err_restore(&saved);
+    return rc;
+}
+
 /* hv_storage_ops.fs_probe (hv.h); test:/// hosts: hv/simstore.c. */
 static int
 lvs_fs_probe(struct hv_conn *c, const struct hv_fs *fs, const char *share,
@@ -2794,6 +2917,8 @@ lvs_upload_cancel(struct hv_upload *u)
 
 static const struct hv_storage_ops lvs_storage = {
     .nfs_exports = lvs_nfs_exports,
+    .iscsi_targets = lvs_iscsi_targets,
+    .iscsi_luns = lvs_iscsi_luns,
     .fs_probe = lvs_fs_probe,
     .repo_mount = lvs_repo_mount,
     .repo_unmount = lvs_repo_unmount,

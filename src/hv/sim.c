@@ -289,6 +289,36 @@ hv_sim_generate(const char *dir, unsigned n, const char *seed)
             if (fs_mkdir_p(exp, 0700) < 0)
                 return -1;
         }
+        /* And one simulated iSCSI server: target HV_SIM_ISCSI_IQN with
+         * lun-0 (1 GiB) and lun-1 (2 GiB), sparse. Existing LUN files
+         * are kept as they are. */
+        {
+            char *AUTOFREE tgt = xasprintf("%s/iscsi/" HV_SIM_ISCSI_HOST
+                                           "/" HV_SIM_ISCSI_IQN, dir);
+
+            if (fs_mkdir_p(tgt, 0700) < 0)
+                return -1;
+            for (i = 0; i < 2; i++) {
+                char *AUTOFREE lun = xasprintf("%s/lun-%u", tgt, i);
+                int fd = open(lun, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                              0600);
+
+                if (fd < 0) {
+                    if (errno == EEXIST)
+                        continue;
+                    err_set(ERR_IO, "cannot create '%s': %s", lun,
+                            strerror(errno));
+                    return -1;
+                }
+                if (ftruncate(fd, (off_t)(i + 1) << 30) < 0) {
+                    err_set(ERR_IO, "cannot size '%s': %s", lun,
+                            strerror(errno));
+                    close(fd);
+                    return -1;
+                }
+                close(fd);
+            }
+        }
     }
     log_debug("wrote %u simulated host(s) into '%s'", n, dir);
     return 0;

@@ -44,6 +44,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -1150,6 +1151,177 @@ hv_simstore_nfs_exports(const char *sim_path, const char *host, char ***out,
     closedir(d);
     if (count > 1)
         qsort(v, count, sizeof(*v), ss_cmp_str);
+    *out = v;
+    *n = count;
+    return 0;
+}
+
+/* An iSCSI target name as a directory name: letters, digits, '.', ':',
+ * '-' only, not starting with '.', at most 223 bytes (RFC 3720). */
+int
+hv_store_check_iqn(const char *iqn)
+{
+    size_t i, len = iqn ? strlen(iqn) : 0;
+
+    if (len == 0 || len > 223 || iqn[0] == '.') {
+        err_set(ERR_INVALID, "invalid iSCSI target name");
+        return -1;
+    }
+    for (i = 0; i < len; i++) {
+        char ch = iqn[i];
+
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') || ch == '.' || ch == ':' ||
+              ch == '-')) {
+            err_set(ERR_INVALID, "invalid iSCSI target name");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The directory <simdir>/iscsi/<host>[/<iqn>] opened, or -1 (errno). */
+static int
+ss_iscsi_open(const struct ss_host *h, const char *host, const char *iqn)
+{
+    char *AUTOFREE top = xasprintf("%s/iscsi/%s", h->simdir, host);
+    int fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC), tfd;
+
+    if (fd < 0 || !iqn)
+        return fd;
+    tfd = ss_walk(fd, iqn, false);
+    close(fd);
+    return tfd;
+}
+
+/* hv_storage_ops.iscsi_targets on simulated storage (simstore.h). */
+int
+hv_simstore_iscsi_targets(const char *sim_path, const char *host,
+                          char ***out, size_t *n)
+{
+    SS_HOST h = { NULL, NULL };
+    char **v = NULL;
+    size_t count = 0;
+    struct dirent *de;
+    struct stat st;
+    DIR *d;
+    int fd;
+
+    *out = NULL;
+    *n = 0;
+    if (hv_store_check_host(host) < 0 || ss_host_init(&h, sim_path) < 0)
+        return -1;
+    if ((fd = ss_iscsi_open(&h, host, NULL)) < 0) {
+        err_set(ERR_UNREACHABLE, "cannot reach iSCSI portal '%s' from '%s': "
+                "no such server", host, h.name);
+        return -1;
+    }
+    if (!(d = fdopendir(fd))) {
+        err_set(ERR_IO, "cannot list the targets of iSCSI portal '%s': %s",
+                host, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.' || hv_store_check_iqn(de->d_name) < 0) {
+            err_clear();
+            continue;
+        }
+        if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISDIR(st.st_mode))
+            continue;
+        v = xrealloc(v, (count + 1) * sizeof(*v));
+        v[count++] = xstrdup(de->d_name);
+    }
+    closedir(d);
+    if (count > 1)
+        qsort(v, count, sizeof(*v), ss_cmp_str);
+    *out = v;
+    *n = count;
+    return 0;
+}
+
+/* FNV-1a 64 of @s continuing from @h. */
+static uint64_t
+ss_fnv(uint64_t h, const char *s)
+{
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static int
+ss_cmp_lun(const void *a, const void *b)
+{
+    const struct hv_lun *x = a, *y = b;
+
+    if (x->lun != y->lun)
+        return x->lun < y->lun ? -1 : 1;
+    return strcmp(x->page83, y->page83);
+}
+
+/* hv_storage_ops.iscsi_luns on simulated storage (simstore.h). */
+int
+hv_simstore_iscsi_luns(const char *sim_path, const char *host,
+                       const char *iqn, struct hv_lun **out, size_t *n)
+{
+    SS_HOST h = { NULL, NULL };
+    struct hv_lun *v = NULL;
+    size_t count = 0;
+    struct dirent *de;
+    struct stat st;
+    DIR *d;
+    int fd;
+
+    *out = NULL;
+    *n = 0;
+    if (hv_store_check_host(host) < 0 || hv_store_check_iqn(iqn) < 0 ||
+        ss_host_init(&h, sim_path) < 0)
+        return -1;
+    if ((fd = ss_iscsi_open(&h, host, iqn)) < 0) {
+        err_set(errno == ENOENT ? ERR_NOT_FOUND : ERR_IO,
+                "iSCSI portal '%s' has no target '%s'", host, iqn);
+        return -1;
+    }
+    if (!(d = fdopendir(fd))) {
+        err_set(ERR_IO, "cannot list the LUNs of '%s': %s", iqn,
+                strerror(errno));
+        close(fd);
+        return -1;
+    }
+    while ((de = readdir(d))) {
+        uint64_t hash = 0xcbf29ce484222325ULL;
+        struct hv_lun *l;
+        unsigned num = 0;
+        char *end;
+
+        if (de->d_name[0] == '.' || ss_has_control(de->d_name))
+            continue;
+        if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISREG(st.st_mode))
+            continue;
+        if (strncmp(de->d_name, "lun-", 4) == 0) {
+            unsigned long x = strtoul(de->d_name + 4, &end, 10);
+
+            if (end != de->d_name + 4 && !*end && x < 65536)
+                num = (unsigned)x;
+        }
+        hash = ss_fnv(ss_fnv(ss_fnv(ss_fnv(ss_fnv(hash, host), "/"), iqn),
+                             "/"), de->d_name);
+        v = xrealloc(v, (count + 1) * sizeof(*v));
+        l = &v[count++];
+        memset(l, 0, sizeof(*l));
+        /* NAA type 6 style: "36" + 16 hex digits. */
+        snprintf(l->page83, sizeof(l->page83), "36%016" PRIx64, hash);
+        str_copy(l->vendor, "SIM", sizeof(l->vendor));
+        l->size_bytes = (uint64_t)st.st_size;
+        l->lun = num;
+    }
+    closedir(d);
+    if (count > 1)
+        qsort(v, count, sizeof(*v), ss_cmp_lun);
     *out = v;
     *n = count;
     return 0;

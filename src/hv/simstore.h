@@ -58,6 +58,12 @@ struct hv_simstore_upload;
 
 int hv_simstore_nfs_exports(const char *sim_path, const char *host,
                             char ***out, size_t *n);
+int hv_simstore_iscsi_targets(const char *sim_path, const char *host,
+                              char ***out, size_t *n);
+int hv_simstore_iscsi_luns(const char *sim_path, const char *host,
+                           const char *iqn, struct hv_lun **out, size_t *n);
+/* An iSCSI target name: letters, digits, '.', ':', '-'; ERR_INVALID. */
+int hv_store_check_iqn(const char *iqn);
 int hv_simstore_fs_probe(const char *sim_path, const struct hv_fs *fs,
                          const char *share, struct hv_space *space,
                          char **ovsrepo);

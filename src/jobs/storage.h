@@ -166,6 +166,32 @@ int storage_check_repo_delete(const struct storage_view *v,
 int storage_check_server_delete(const struct storage_view *v,
                                 const char *server_id);
 
+/* ---- op_storage.c: storage arrays (docs/STORAGE.md) ---- */
+
+/* A new iSCSI array at access host @host (canonical): no other array has
+ * it (ERR_EXISTS), at least one admin server (ERR_INVALID), the admin
+ * servers exist (ERR_NOT_FOUND) and are owned by @mgr (ERR_STATE). */
+int storage_check_array_new(const struct storage_view *v, const char *host,
+                            char *const *admins, size_t nadmins,
+                            const char *mgr);
+/* Array @id may be deleted: not a default array, no element used (by a
+ * VM disk mapping or a file system): ERR_STATE. */
+int storage_check_array_delete(const struct storage_view *v,
+                               const char *id);
+/* Array @id has a running admin server (a default array has none):
+ * ERR_STATE. */
+int storage_check_array_reachable(const struct storage_view *v,
+                                  const char *id);
+/* @ref (@kind "StorageElement" or "StorageInitiator") may be added to
+ * (@add) or removed from access group @group: both exist
+ * (ERR_NOT_FOUND), an element is of the group's array (ERR_STATE), not
+ * already in (ERR_EXISTS) / in (ERR_STATE). */
+int storage_check_group_member(const struct storage_view *v,
+                               const char *group, const char *kind,
+                               const char *ref, bool add);
+/* "iqn.1988-12.com.oracle:<hex digits of @server_id>". Caller frees. */
+char *storage_initiator_iqn(const char *server_id);
+
 /* ---- op_storage.c: servers ---- */
 
 /*

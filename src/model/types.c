@@ -539,6 +539,132 @@ static const struct model_type assembly_disk_type = {
     .nfields = NELEMS(assembly_disk_fields),
 };
 
+/* ---- storage arrays (schema/db/0009_storage_arrays.sql) ---- */
+
+/* GET /StorageArray: see get_storage_array.json. */
+static const struct model_field storage_array_fields[] = {
+    { "accessGroupIds", MF_REFLIST, NULL, "AccessGroup", "storage_array_id" },
+    { "storageArrayPluginId", MF_REF, "plugin_id", "StorageArrayPlugin",
+      NULL },
+    { "adminServerIds", MF_REFLIST, "storage_array_admins:ref_id", "Server",
+      "storage_array_id" },
+    { "volumeGroupIds", MF_REFLIST, NULL, "VolumeGroup", "storage_array_id" },
+    { "totalSize", MF_INT, "total_size", NULL, NULL },
+    { "storageDescription", MF_STRING, "storage_description", NULL, NULL },
+    { "validated", MF_BOOL, "validated", NULL, NULL },
+    { "defaultArray", MF_BOOL, "default_array", NULL, NULL },
+    { "storageType", MF_STRING, "storage_type", NULL, NULL },
+    { "accessHosts", MF_JSON, "access_hosts", NULL, NULL },
+    { "useChap", MF_BOOL, "use_chap", NULL, NULL },
+    /* Extensions. */
+    { "storageElementIds", MF_REFLIST, NULL, "StorageElement",
+      "storage_array_id" },
+    { "lastRefreshed", MF_INT, "refreshed_ms", NULL, NULL },
+};
+
+static const struct model_child storage_array_children[] = {
+    { "VolumeGroup", "VolumeGroup", "storage_array_id" },
+    { "StorageElement", "StorageElement", "storage_array_id" },
+    { "AccessGroup", "AccessGroup", "storage_array_id" },
+};
+
+static const struct model_type storage_array_type = {
+    .name = "StorageArray",
+    .code = "0033",
+    .table = "storage_arrays",
+    .fields = storage_array_fields,
+    .nfields = NELEMS(storage_array_fields),
+    .children = storage_array_children,
+    .nchildren = NELEMS(storage_array_children),
+};
+
+/* GET /VolumeGroup: see get_volume_group.json. */
+static const struct model_field volume_group_fields[] = {
+    { "storageArrayId", MF_REF, "storage_array_id", "StorageArray", NULL },
+    { "storageElementIds", MF_REFLIST, NULL, "StorageElement",
+      "volume_group_id" },
+    { "totalSize", MF_INT, "total_size", NULL, NULL },
+    { "nameOnArray", MF_STRING, "name_on_array", NULL, NULL },
+};
+
+static const struct model_child volume_group_children[] = {
+    { "StorageElement", "StorageElement", "volume_group_id" },
+};
+
+static const struct model_type volume_group_type = {
+    .name = "VolumeGroup",
+    .code = "0032",
+    .table = "volume_groups",
+    .fields = volume_group_fields,
+    .nfields = NELEMS(volume_group_fields),
+    .children = volume_group_children,
+    .nchildren = NELEMS(volume_group_children),
+};
+
+/* GET /StorageElement: see get_storage_element.json. */
+static const struct model_field storage_element_fields[] = {
+    { "accessGroupIds", MF_REFLIST, "access_group_elements:access_group_id",
+      "AccessGroup", "ref_id" },
+    { "fileSystemIds", MF_REFLIST, NULL, "FileSystem",
+      "storage_element_id" },
+    { "vmDiskMappingIds", MF_REFLIST, NULL, "VmDiskMapping",
+      "storage_element_id" },
+    { "volumeGroupId", MF_REF, "volume_group_id", "VolumeGroup", NULL },
+    { "page83Id", MF_STRING, "page83_id", NULL, NULL },
+    { "shareable", MF_BOOL, "shareable", NULL, NULL },
+    { "size", MF_INT, "size", NULL, NULL },
+    { "type", MF_STRING, "element_type", NULL, NULL },
+    { "vendor", MF_STRING, "vendor", NULL, NULL },
+    /* Extensions. */
+    { "storageArrayId", MF_REF, "storage_array_id", "StorageArray", NULL },
+    { "lun", MF_INT, "lun", NULL, NULL },
+    { "storageTargetName", MF_STRING, "target", NULL, NULL },
+    { "present", MF_BOOL, "present", NULL, NULL },
+};
+
+static const struct model_type storage_element_type = {
+    .name = "StorageElement",
+    .code = "0018",
+    .table = "storage_elements",
+    .fields = storage_element_fields,
+    .nfields = NELEMS(storage_element_fields),
+};
+
+/* GET /AccessGroup (list_access_groups.json is empty: fields as Oracle
+ * VM's model names them). */
+static const struct model_field access_group_fields[] = {
+    { "storageArrayId", MF_REF, "storage_array_id", "StorageArray", NULL },
+    { "storageElementIds", MF_REFLIST, "access_group_elements:ref_id",
+      "StorageElement", "access_group_id" },
+    { "storageInitiatorIds", MF_REFLIST, "access_group_initiators:ref_id",
+      "StorageInitiator", "access_group_id" },
+};
+
+static const struct model_type access_group_type = {
+    .name = "AccessGroup",
+    .code = "0034",
+    .table = "access_groups",
+    .fields = access_group_fields,
+    .nfields = NELEMS(access_group_fields),
+};
+
+/* GET /StorageInitiator: see list_storage_initiators.json. The id is
+ * the initiator's IQN. */
+static const struct model_field storage_initiator_fields[] = {
+    { "accessGroupIds", MF_REFLIST,
+      "access_group_initiators:access_group_id", "AccessGroup", "ref_id" },
+    { "serverId", MF_REF, "server_id", "Server", NULL },
+    { "initiatorType", MF_STRING, "initiator_type", NULL, NULL },
+};
+
+static const struct model_type storage_initiator_type = {
+    .name = "StorageInitiator",
+    .code = "0035",
+    .table = "storage_initiators",
+    .fields = storage_initiator_fields,
+    .nfields = NELEMS(storage_initiator_fields),
+};
+
 static const struct model_type *const all_types[] = {
     &manager_type,
     &user_type,
@@ -560,6 +686,11 @@ static const struct model_type *const all_types[] = {
     &assembly_type,
     &assembly_vm_type,
     &assembly_disk_type,
+    &storage_array_type,
+    &volume_group_type,
+    &storage_element_type,
+    &access_group_type,
+    &storage_initiator_type,
 };
 
 const struct model_type *const *

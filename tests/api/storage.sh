@@ -471,6 +471,51 @@ else
     tap fail "local: deleted" "$JSTATE $JERROR" "$(find "$SIM/local" 2>&1)"
 fi
 
+# ---- arrays ----
+
+TGT="$SIM/iscsi/sim-iscsi/iqn.2026-01.test.sim:storage"
+SA=
+run POST /StorageArray "{\"name\": \"san\", \"accessHosts\": [{\"accessHost\": \"sim-iscsi\"}], \"adminServerIds\": [\"$S1\"]}" &&
+    SA=$RESULT
+req GET "/StorageArray/$SA/StorageElement"
+if [ -n "$SA" ] && [ "$(jcount page83Id)" = 2 ]; then
+    tap ok "arrays: sim-iscsi registered with lun-0 and lun-1"
+else
+    tap fail "arrays: sim-iscsi registered" "$JSTATE $JERROR" "$BODY"
+fi
+truncate -s 3M "$TGT/lun-7"
+run PUT "/StorageArray/$SA/refresh"
+req GET "/StorageArray/$SA/StorageElement"
+if [ "$JSTATE" = SUCCESS ] && [ "$(jcount page83Id)" = 3 ] &&
+    printf '%s' "$BODY" | grep -q '"size" *: *3145728'; then
+    tap ok "arrays: a new LUN file becomes a storage element on refresh"
+else
+    tap fail "arrays: a new LUN" "$JSTATE $JERROR" "$BODY"
+fi
+rm -f "$TGT/lun-7"
+run PUT "/StorageArray/$SA/refresh"
+req GET "/StorageArray/$SA/StorageElement"
+if [ "$JSTATE" = SUCCESS ] && [ "$(jcount page83Id)" = 2 ]; then
+    tap ok "arrays: an unused LUN that goes is deleted on refresh"
+else
+    tap fail "arrays: a LUN that goes" "$JSTATE $JERROR" "$BODY"
+fi
+mv "$SIM/iscsi/sim-iscsi" "$T/iscsi.away"
+run PUT "/StorageArray/$SA/refresh"
+if [ "$JSTATE" = FAILURE ] && [ "$(jfield type)" = SERVER_UNREACHABLE ]; then
+    tap ok "arrays: a portal that does not answer fails the refresh"
+else
+    tap fail "arrays: portal gone" "$JSTATE $JERROR" "$BODY"
+fi
+mv "$T/iscsi.away" "$SIM/iscsi/sim-iscsi"
+run DELETE "/StorageArray/$SA"
+req GET "/StorageArray/$SA"
+if [ "$JSTATE" = SUCCESS ] && [ "$ST" = 404 ] && [ -f "$TGT/lun-0" ]; then
+    tap ok "arrays: deleting the array leaves the LUN files"
+else
+    tap fail "arrays: delete" "$JSTATE $JERROR" "$ST"
+fi
+
 # ---- the end ----
 
 kill -TERM "$PID" 2>/dev/null

@@ -150,8 +150,19 @@ test_sim_files(void **state)
         assert_int_equal(stat(path, &st), 0);
         assert_true(S_ISDIR(st.st_mode));
     }
-    /* Nothing else: no temporary files left behind (3 files + nfs/). */
-    snprintf(path, sizeof(path), "ls -A '%s' | wc -l | grep -qx 4", dir);
+    /* The simulated iSCSI server's LUNs (HV_SIM_ISCSI_HOST): sparse
+     * files of 1 and 2 GiB. */
+    for (i = 0; i < 2; i++) {
+        snprintf(path, sizeof(path), "%s/iscsi/" HV_SIM_ISCSI_HOST "/"
+                 HV_SIM_ISCSI_IQN "/lun-%u", dir, i);
+        assert_int_equal(stat(path, &st), 0);
+        assert_true(S_ISREG(st.st_mode));
+        assert_true(st.st_size == (off_t)(i + 1) << 30);
+        assert_true(st.st_blocks * 512 < 1048576);
+    }
+    /* Nothing else: no temporary files left behind (3 files + nfs/ +
+     * iscsi/). */
+    snprintf(path, sizeof(path), "ls -A '%s' | wc -l | grep -qx 5", dir);
     assert_int_equal(system(path), 0);
 
     /* Fewer hosts on the next start: the extra file goes. */

@@ -203,6 +203,94 @@ fx_mount_a(struct fx *f)
         fail_msg("repo_mount: %s", err_message());
 }
 
+/* ---- iSCSI ---- */
+
+static void
+test_iscsi_targets(void **state)
+{
+    struct fx *f = *state;
+    char **v = NULL;
+    size_t n = 99;
+
+    /* hv_sim_generate() made sim-iscsi with one target. */
+    assert_int_equal(f->ops->iscsi_targets(f->c1, HV_SIM_ISCSI_HOST, 3260,
+                                           &v, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(v[0], HV_SIM_ISCSI_IQN);
+    hv_strv_free(v, n);
+
+    /* A new target directory shows up; a file or a bad name does not. */
+    fx_mkdir(f, "iscsi/" HV_SIM_ISCSI_HOST "/iqn.2026-01.test.sim:a");
+    fx_mkdir(f, "iscsi/" HV_SIM_ISCSI_HOST "/bad name");
+    fx_fill(f, "iscsi/" HV_SIM_ISCSI_HOST "/iqn.2026-01.test.sim:file", 0, 1,
+            'x', 0);
+    assert_int_equal(f->ops->iscsi_targets(f->c2, HV_SIM_ISCSI_HOST, 3260,
+                                           &v, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0], "iqn.2026-01.test.sim:a");
+    assert_string_equal(v[1], HV_SIM_ISCSI_IQN);
+    hv_strv_free(v, n);
+
+    /* A portal that is not there; a bad host name. */
+    assert_int_equal(f->ops->iscsi_targets(f->c1, "nosuch", 3260, &v, &n),
+                     -1);
+    assert_int_equal(err_code(), ERR_UNREACHABLE);
+    assert_int_equal(f->ops->iscsi_targets(f->c1, "../x", 3260, &v, &n), -1);
+    assert_int_equal(err_code(), ERR_INVALID);
+}
+
+static void
+test_iscsi_luns(void **state)
+{
+    struct fx *f = *state;
+    struct hv_lun *l = NULL, *l2 = NULL;
+    size_t n = 99, n2 = 0;
+
+    assert_int_equal(f->ops->iscsi_luns(f->c1, HV_SIM_ISCSI_HOST, 3260,
+                                        HV_SIM_ISCSI_IQN, &l, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(l[0].lun, 0);
+    assert_int_equal(l[1].lun, 1);
+    assert_true(l[0].size_bytes == 1ULL << 30);
+    assert_true(l[1].size_bytes == 2ULL << 30);
+    assert_int_equal(strlen(l[0].page83), 18);
+    assert_string_not_equal(l[0].page83, l[1].page83);
+    assert_string_equal(l[0].vendor, "SIM");
+
+    /* Stable: another server sees the same ids; a new LUN appears,
+     * sorted by number; a directory is no LUN. */
+    fx_fill(f, "iscsi/" HV_SIM_ISCSI_HOST "/" HV_SIM_ISCSI_IQN "/lun-10", 0,
+            1, 'x', 4096);
+    fx_mkdir(f, "iscsi/" HV_SIM_ISCSI_HOST "/" HV_SIM_ISCSI_IQN "/lun-3");
+    assert_int_equal(f->ops->iscsi_luns(f->c2, HV_SIM_ISCSI_HOST, 3260,
+                                        HV_SIM_ISCSI_IQN, &l2, &n2), 0);
+    assert_int_equal(n2, 3);
+    assert_string_equal(l2[0].page83, l[0].page83);
+    assert_string_equal(l2[1].page83, l[1].page83);
+    assert_int_equal(l2[2].lun, 10);
+    assert_true(l2[2].size_bytes == 4096);
+    xfree(l);
+    xfree(l2);
+
+    /* An empty target; an unknown one; bad names. */
+    fx_mkdir(f, "iscsi/" HV_SIM_ISCSI_HOST "/iqn.2026-01.test.sim:empty");
+    assert_int_equal(f->ops->iscsi_luns(f->c1, HV_SIM_ISCSI_HOST, 3260,
+                                        "iqn.2026-01.test.sim:empty", &l,
+                                        &n), 0);
+    assert_int_equal(n, 0);
+    assert_null(l);
+    assert_int_equal(f->ops->iscsi_luns(f->c1, HV_SIM_ISCSI_HOST, 3260,
+                                        "iqn.2026-01.test.sim:none", &l, &n),
+                     -1);
+    assert_int_equal(err_code(), ERR_NOT_FOUND);
+    assert_int_equal(f->ops->iscsi_luns(f->c1, HV_SIM_ISCSI_HOST, 3260,
+                                        "../etc", &l, &n), -1);
+    assert_int_equal(err_code(), ERR_INVALID);
+    assert_int_equal(f->ops->iscsi_luns(f->c1, "nosuch", 3260,
+                                        HV_SIM_ISCSI_IQN, &l, &n), -1);
+    assert_int_equal(err_code(), ERR_NOT_FOUND);
+}
+
 /* ---- exports and probing ---- */
 
 static void
@@ -1042,6 +1130,10 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_iscsi_targets, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_iscsi_luns, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_nfs_exports, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_fs_probe, fx_setup, fx_teardown),
