@@ -6,9 +6,11 @@
  * type table's columns. Column names come from the caller, so every name
  * is checked against the table's real columns (PRAGMA table_info, read
  * once per table and connection use) before it is spliced into SQL;
- * values are always bound. Statements are built per call (they vary with
- * the columns given) and prepared on the writer or reader connection;
- * these calls are rare next to the cached per-type reads of db_object.c.
+ * values are always bound. Reads (a row, ids by column) have one SQL text
+ * per table and column and use the connection's statement cache
+ * (db_stmt()), since the monitor's reconciliation reads a row per domain;
+ * inserts and updates vary with the columns given and are prepared per
+ * call.
  * Every function runs inside the caller's transaction (db_txn_*) or a
  * read transaction of its own (db_row_get, db_row_ids).
  */
@@ -140,7 +142,8 @@ row_get(struct db_conn *c, const struct model_type *ty, const char *id)
     char *AUTOFREE sql = xasprintf("SELECT * FROM objects o JOIN %s x "
                                    "ON x.id = o.id WHERE o.id = ?1 AND "
                                    "o.type = ?2", ty->table);
-    sqlite3_stmt *st = prepare(c, sql);
+    /* Cached: one text per table (db_stmt() copies it). */
+    sqlite3_stmt *st = db_stmt(c, sql);
     json_object *row = NULL;
     int i, n, rc;
 
@@ -167,7 +170,7 @@ row_get(struct db_conn *c, const struct model_type *ty, const char *id)
     } else {
         db_err_set(c, "cannot read %s '%s'", ty->name, id);
     }
-    sqlite3_finalize(st);
+    db_stmt_release(st);
     return row;
 }
 
@@ -488,12 +491,13 @@ row_ids(struct db_conn *c, const struct model_type *ty, const char *column,
         sql = xasprintf("SELECT o.id FROM objects o JOIN %s x ON x.id = "
                         "o.id WHERE x.%s = ?1 ORDER BY o.name, o.id",
                         ty->table, column);
-    if (!(st = prepare(c, sql)))
+    /* Cached: one text per table, column and NULL-ness. */
+    if (!(st = db_stmt(c, sql)))
         return -1;
     if (column && value)
         sqlite3_bind_text(st, 1, value, -1, SQLITE_TRANSIENT);
     ret = collect_ids(c, st, ids, n);
-    sqlite3_finalize(st);
+    db_stmt_release(st);
     return ret;
 }
 
