@@ -43,7 +43,10 @@ extern const struct job_op_type job_op_diag_fail;
 /* The table job_op_find() searches, NULL-terminated. */
 extern const struct job_op_type *const job_op_table[];
 /* Tables of their own, also NULL-terminated, also searched:
- * op_storage.c: file servers, file systems, repositories (storage.*, repo.*)
+ * op_storage.c: file servers, file systems, repositories, storage arrays
+ * (fileserver.*, filesystem.*, repo.*, array.*, accessgroup.*,
+ * storageelement.*), defined in op_fileserver.c, op_repository.c and
+ * op_array.c
  * op_vdisk.c: virtual disks, ISOs, imports, templates, assemblies
  * (vdisk.*, import.*, template.*, assembly.*). */
 extern const struct job_op_type *const job_ops_storage[];

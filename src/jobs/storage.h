@@ -102,7 +102,8 @@ int storage_template_from_cfg(struct db_txn *t, const char *repo_id,
  */
 char *storage_vm_name_valid(const char *wanted);
 
-/* ---- op_storage.c: the storage rules, shared with src/api/ ----
+/* ---- op_storage.c (file server ones: op_fileserver.c): the storage
+ * rules, shared with src/api/ ----
  *
  * Each rule reads through a view: the reader (@db, @t NULL: a handler,
  * or a job before it acts) or a write transaction (@t: the job's check
@@ -166,7 +167,8 @@ int storage_check_repo_delete(const struct storage_view *v,
 int storage_check_server_delete(const struct storage_view *v,
                                 const char *server_id);
 
-/* ---- op_storage.c: storage arrays (docs/STORAGE.md) ---- */
+/* ---- op_array.c: storage arrays (docs/STORAGE.md); the initiator
+ * name: op_fileserver.c ---- */
 
 /* A new iSCSI array at access host @host (canonical): no other array has
  * it (ERR_EXISTS), at least one admin server (ERR_INVALID), the admin
@@ -192,7 +194,7 @@ int storage_check_group_member(const struct storage_view *v,
 /* "iqn.1988-12.com.oracle:<hex digits of @server_id>". Caller frees. */
 char *storage_initiator_iqn(const char *server_id);
 
-/* ---- op_storage.c: servers ---- */
+/* ---- op_fileserver.c: servers ---- */
 
 /*
  * Inside discovery's transaction @t (job @ctx): server @server_id gets
