@@ -11,7 +11,7 @@
  * undo data and events): read and check through a storage_view, scan the
  * array through its admin server with no transaction open, then check
  * again inside job_txn_begin(), write rows, events and the undo journal
- * (storage_int.h) and commit with finish(). Access group and element
+ * (storage_int.h) and commit with sto_finish(). Access group and element
  * changes touch no host: one transaction each (ONE_TXN_RUN).
  *
  * Threads: operations run on job workers; nothing here keeps state.
@@ -56,25 +56,25 @@ element_use(const struct storage_view *v, const char *id, char *out,
     char **ids = NULL;
     size_t n = 0;
 
-    if (sv_ids(v, "VmDiskMapping", "storage_element_id", id, &ids, &n) < 0)
+    if (sto_sv_ids(v, "VmDiskMapping", "storage_element_id", id, &ids, &n) < 0)
         return -1;
     if (n > 0) {
         snprintf(out, size, "VM disk mapping '%s'", ids[0]);
-        ids_free(ids, n);
+        sto_ids_free(ids, n);
         return 1;
     }
-    ids_free(ids, n);
-    if (sv_ids(v, "FileSystem", "storage_element_id", id, &ids, &n) < 0)
+    sto_ids_free(ids, n);
+    if (sto_sv_ids(v, "FileSystem", "storage_element_id", id, &ids, &n) < 0)
         return -1;
     if (n > 0) {
         char nm[256];
 
         snprintf(out, size, "file system '%s'",
-                 sv_name(v, "FileSystem", ids[0], nm, sizeof(nm)));
-        ids_free(ids, n);
+                 sto_sv_name(v, "FileSystem", ids[0], nm, sizeof(nm)));
+        sto_ids_free(ids, n);
         return 1;
     }
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     return 0;
 }
 
@@ -91,23 +91,23 @@ storage_check_array_new(const struct storage_view *v, const char *host,
                              "server ('adminServerIds')");
         return -1;
     }
-    if (sv_ids(v, "StorageArray", NULL, NULL, &ids, &n) < 0)
+    if (sto_sv_ids(v, "StorageArray", NULL, NULL, &ids, &n) < 0)
         return -1;
     for (i = 0; i < n; i++) {
-        AUTOPTR(json_object) json_object *a = sv_get(v, "StorageArray",
+        AUTOPTR(json_object) json_object *a = sto_sv_get(v, "StorageArray",
                                                      ids[i]);
         AUTOPTR(json_object) json_object *hosts = NULL;
         size_t k;
 
         if (!a)
             goto cleanup;
-        hosts = json_parse_text(jstr(a, "access_hosts"));
+        hosts = json_parse_text(sto_jstr(a, "access_hosts"));
         for (k = 0; hosts && json_object_is_type(hosts, json_type_array) &&
                     k < json_object_array_length(hosts); k++) {
-            if (str_eq(jstr(json_object_array_get_idx(hosts, k),
+            if (str_eq(sto_jstr(json_object_array_get_idx(hosts, k),
                             "accessHost"), host)) {
                 err_set(ERR_EXISTS, "storage array '%s' already has access "
-                                    "host '%s'", rname(a), host);
+                                    "host '%s'", sto_rname(a), host);
                 goto cleanup;
             }
         }
@@ -115,26 +115,26 @@ storage_check_array_new(const struct storage_view *v, const char *host,
     }
     rc = storage_check_admins(v, admins, nadmins, "admin server", mgr);
  cleanup:
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     return rc;
 }
 
 int
 storage_check_array_delete(const struct storage_view *v, const char *id)
 {
-    AUTOPTR(json_object) json_object *a = sv_get(v, "StorageArray", id);
+    AUTOPTR(json_object) json_object *a = sto_sv_get(v, "StorageArray", id);
     char **els = NULL, what[300];
     size_t n = 0, i;
     int rc = -1, u;
 
     if (!a)
         return -1;
-    if (jint(a, "default_array", 0)) {
+    if (sto_jint(a, "default_array", 0)) {
         err_set(ERR_STATE, "storage array '%s' is a default array and "
-                           "cannot be deleted", rname(a));
+                           "cannot be deleted", sto_rname(a));
         return -1;
     }
-    if (sv_ids(v, "StorageElement", "storage_array_id", id, &els, &n) < 0)
+    if (sto_sv_ids(v, "StorageElement", "storage_array_id", id, &els, &n) < 0)
         return -1;
     for (i = 0; i < n; i++) {
         char nm[256];
@@ -144,14 +144,14 @@ storage_check_array_delete(const struct storage_view *v, const char *id)
         if (u) {
             err_set(ERR_STATE, "storage array '%s' cannot be deleted: its "
                                "storage element '%s' is used by %s",
-                    rname(a), sv_name(v, "StorageElement", els[i], nm,
+                    sto_rname(a), sto_sv_name(v, "StorageElement", els[i], nm,
                                       sizeof(nm)), what);
             goto out;
         }
     }
     rc = 0;
  out:
-    ids_free(els, n);
+    sto_ids_free(els, n);
     return rc;
 }
 
@@ -163,31 +163,31 @@ array_acting(const struct storage_view *v, json_object *a)
     char **ids = NULL, *found = NULL;
     size_t n = 0, i;
 
-    if (sv_links(v, "storage_array_admins", jstr(a, "id"), &ids, &n) < 0)
+    if (sto_sv_links(v, "storage_array_admins", sto_jstr(a, "id"), &ids, &n) < 0)
         return NULL;
     for (i = 0; i < n && !found; i++) {
-        if (running(v, ids[i]))
+        if (sto_running(v, ids[i]))
             found = xstrdup(ids[i]);
     }
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     if (!found)
         err_set(ERR_STATE, "storage array '%s' has no running admin server",
-                rname(a));
+                sto_rname(a));
     return found;
 }
 
 int
 storage_check_array_reachable(const struct storage_view *v, const char *id)
 {
-    AUTOPTR(json_object) json_object *a = sv_get(v, "StorageArray", id);
+    AUTOPTR(json_object) json_object *a = sto_sv_get(v, "StorageArray", id);
     char *s;
 
     if (!a)
         return -1;
-    if (jint(a, "default_array", 0)) {
+    if (sto_jint(a, "default_array", 0)) {
         err_set(ERR_STATE, "storage array '%s' is a default array: it has "
                            "no admin server to refresh it through",
-                rname(a));
+                sto_rname(a));
         return -1;
     }
     if (!(s = array_acting(v, a)))
@@ -200,7 +200,7 @@ int
 storage_check_group_member(const struct storage_view *v, const char *group,
                            const char *kind, const char *ref, bool add)
 {
-    AUTOPTR(json_object) json_object *g = sv_get(v, "AccessGroup", group);
+    AUTOPTR(json_object) json_object *g = sto_sv_get(v, "AccessGroup", group);
     AUTOPTR(json_object) json_object *r = NULL;
     bool element = str_eq(kind, "StorageElement");
     const char *table = element ? "access_group_elements"
@@ -209,30 +209,30 @@ storage_check_group_member(const struct storage_view *v, const char *group,
     size_t n = 0, i;
     bool in = false;
 
-    if (!g || !(r = sv_get(v, kind, ref)))
+    if (!g || !(r = sto_sv_get(v, kind, ref)))
         return -1;
-    if (element && !str_eq(jstr(r, "storage_array_id"),
-                           jstr(g, "storage_array_id"))) {
+    if (element && !str_eq(sto_jstr(r, "storage_array_id"),
+                           sto_jstr(g, "storage_array_id"))) {
         err_set(ERR_STATE, "storage element '%s' is not of the storage "
-                           "array of access group '%s'", rname(r),
-                rname(g));
+                           "array of access group '%s'", sto_rname(r),
+                sto_rname(g));
         return -1;
     }
-    if (sv_links(v, table, group, &ids, &n) < 0)
+    if (sto_sv_links(v, table, group, &ids, &n) < 0)
         return -1;
     for (i = 0; i < n; i++)
         in = in || str_eq(ids[i], ref);
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     if (add && in) {
         err_set(ERR_EXISTS, "%s '%s' is already in access group '%s'",
-                element ? "storage element" : "storage initiator", rname(r),
-                rname(g));
+                element ? "storage element" : "storage initiator", sto_rname(r),
+                sto_rname(g));
         return -1;
     }
     if (!add && !in) {
         err_set(ERR_STATE, "%s '%s' is not in access group '%s'",
-                element ? "storage element" : "storage initiator", rname(r),
-                rname(g));
+                element ? "storage element" : "storage initiator", sto_rname(r),
+                sto_rname(g));
         return -1;
     }
     return 0;
@@ -254,7 +254,7 @@ array_scan(struct job_ctx *ctx, struct hv_conn *c, const char *host,
     struct hv_lun *l = NULL;
     struct found_lun *f = NULL;
     size_t n = 0;
-    const struct hv_storage_ops *o = ops_for(HAS(iscsi_targets) &&
+    const struct hv_storage_ops *o = sto_ops_for(HAS(iscsi_targets) &&
                                              HAS(iscsi_luns),
                                              "discover iSCSI targets");
 
@@ -291,24 +291,24 @@ element_insert(struct job_ctx *ctx, struct db_txn *t, json_object *u,
                const char *aid, const char *vg, const struct found_lun *f)
 {
     AUTOPTR(json_object) json_object *row = json_object_new_object();
-    char *AUTOFREE id = model_id_new(mt("StorageElement"));
+    char *AUTOFREE id = model_id_new(sto_mt("StorageElement"));
 
-    set_str(row, "id", id);
-    set_str(row, "name", f->l.page83);
-    set_str(row, "description", f->target);
-    set_str(row, "volume_group_id", vg);
-    set_str(row, "storage_array_id", aid);
-    set_str(row, "page83_id", f->l.page83);
-    set_str(row, "vendor", f->l.vendor);
-    set_str(row, "target", f->target);
+    sto_set_str(row, "id", id);
+    sto_set_str(row, "name", f->l.page83);
+    sto_set_str(row, "description", f->target);
+    sto_set_str(row, "volume_group_id", vg);
+    sto_set_str(row, "storage_array_id", aid);
+    sto_set_str(row, "page83_id", f->l.page83);
+    sto_set_str(row, "vendor", f->l.vendor);
+    sto_set_str(row, "target", f->target);
     json_object_object_add(row, "size",
                            json_object_new_int64((int64_t)f->l.size_bytes));
     json_object_object_add(row, "lun", json_object_new_int((int)f->l.lun));
     json_object_object_add(row, "shareable", json_object_new_int(1));
-    if (db_txn_row_insert(t, mt("StorageElement"), row) < 0)
+    if (db_txn_row_insert(t, sto_mt("StorageElement"), row) < 0)
         return -1;
-    jr_created(u, "StorageElement", id);
-    return ev(ctx, t, SEV_INFORMATIONAL, "storageelement.created",
+    sto_jr_created(u, "StorageElement", id);
+    return sto_ev(ctx, t, SEV_INFORMATIONAL, "storageelement.created",
               "StorageElement", id, f->l.page83, "LUN %u of '%s' (%" PRIu64
               " bytes) found", f->l.lun, f->target, f->l.size_bytes);
 }
@@ -327,9 +327,9 @@ array_portal(const char *hosts_text, char *host, size_t size,
         return -1;
     }
     e = json_object_array_get_idx(h, 0);
-    str_copy(host, jstr(e, "accessHost") ? jstr(e, "accessHost") : "",
+    str_copy(host, sto_jstr(e, "accessHost") ? sto_jstr(e, "accessHost") : "",
              size);
-    *port = (unsigned)jint(e, "accessPort", 3260);
+    *port = (unsigned)sto_jint(e, "accessPort", 3260);
     return 0;
 }
 
@@ -338,9 +338,9 @@ array_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     struct db *db = job_db(ctx);
     struct storage_view rv = { db, NULL }, tv = { NULL, NULL };
-    const char *id = jstr(args, "id"), *name = jstr(args, "name");
-    const char *hosts = jstr(args, "accessHosts");
-    AUTOPTR(json_object) json_object *a = NULL, *vg = NULL, *u = undo_new();
+    const char *id = sto_jstr(args, "id"), *name = sto_jstr(args, "name");
+    const char *hosts = sto_jstr(args, "accessHosts");
+    AUTOPTR(json_object) json_object *a = NULL, *vg = NULL, *u = sto_undo_new();
     char **admins = NULL, *AUTOFREE mgr = NULL, *AUTOFREE sid = NULL;
     char *AUTOFREE vgid = NULL, host[256];
     struct found_lun *f = NULL;
@@ -352,20 +352,20 @@ array_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     int rc = -1;
 
     (void)undo;
-    if (!id || !name || !hosts || !jstr(args, "pluginId")) {
+    if (!id || !name || !hosts || !sto_jstr(args, "pluginId")) {
         err_set(ERR_INVALID, "array.create needs 'id', 'name', "
                              "'accessHosts' and 'pluginId'");
         return -1;
     }
     json_object_object_get_ex(args, "admins", &adm);
-    if (json_ids(adm, "admins", &admins, &na) < 0 ||
+    if (sto_json_ids(adm, "admins", &admins, &na) < 0 ||
         array_portal(hosts, host, sizeof(host), &port) < 0)
         goto out;
-    if (!(mgr = manager_uuid(db)) ||
+    if (!(mgr = sto_manager_uuid(db)) ||
         storage_check_array_new(&rv, host, admins, na, mgr) < 0)
         goto out;
     for (i = 0; i < na && !sid; i++) {
-        if (running(&rv, admins[i]))
+        if (sto_running(&rv, admins[i]))
             sid = xstrdup(admins[i]);
     }
     if (!sid) {
@@ -380,33 +380,33 @@ array_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     storage_hv->close(c);
     c = NULL;
     a = json_object_new_object();
-    set_str(a, "id", id);
-    set_str(a, "name", name);
-    if (jstr(args, "description"))
-        set_str(a, "description", jstr(args, "description"));
-    set_str(a, "plugin_id", jstr(args, "pluginId"));
-    set_str(a, "storage_type", "ISCSI");
-    set_str(a, "access_hosts", hosts);
+    sto_set_str(a, "id", id);
+    sto_set_str(a, "name", name);
+    if (sto_jstr(args, "description"))
+        sto_set_str(a, "description", sto_jstr(args, "description"));
+    sto_set_str(a, "plugin_id", sto_jstr(args, "pluginId"));
+    sto_set_str(a, "storage_type", "ISCSI");
+    sto_set_str(a, "access_hosts", hosts);
     json_object_object_add(a, "refreshed_ms",
                            json_object_new_int64(time_now_ms()));
-    vgid = model_id_new(mt("VolumeGroup"));
+    vgid = model_id_new(sto_mt("VolumeGroup"));
     vg = json_object_new_object();
-    set_str(vg, "id", vgid);
-    set_str(vg, "name", "Generic iSCSI Volume Group");
-    set_str(vg, "storage_array_id", id);
-    set_str(vg, "name_on_array", "Generic_iSCSI_Volume_Group");
+    sto_set_str(vg, "id", vgid);
+    sto_set_str(vg, "name", "Generic iSCSI Volume Group");
+    sto_set_str(vg, "storage_array_id", id);
+    sto_set_str(vg, "name_on_array", "Generic_iSCSI_Volume_Group");
     if (!(t = job_txn_begin(ctx)))
         goto out;
     tv.t = t;
     if (storage_check_array_new(&tv, host, admins, na, mgr) < 0 ||
-        db_txn_row_insert(t, mt("StorageArray"), a) < 0)
+        db_txn_row_insert(t, sto_mt("StorageArray"), a) < 0)
         goto fail;
-    jr_created(u, "StorageArray", id);
+    sto_jr_created(u, "StorageArray", id);
     if (db_txn_links_set(t, "storage_array_admins", id, admins, na) < 0 ||
-        db_txn_row_insert(t, mt("VolumeGroup"), vg) < 0)
+        db_txn_row_insert(t, sto_mt("VolumeGroup"), vg) < 0)
         goto fail;
-    jr_created(u, "VolumeGroup", vgid);
-    if (ev(ctx, t, SEV_INFORMATIONAL, "storagearray.created",
+    sto_jr_created(u, "VolumeGroup", vgid);
+    if (sto_ev(ctx, t, SEV_INFORMATIONAL, "storagearray.created",
            "StorageArray", id, name, "storage array '%s' (%s:%u) registered "
            "with %zu LUN%s", name, host, port, nf, nf == 1 ? "" : "s") < 0)
         goto fail;
@@ -415,7 +415,7 @@ array_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
             goto fail;
     }
     job_set_result(ctx, "StorageArray", id, name);
-    rc = finish(ctx, t, 0, u);
+    rc = sto_finish(ctx, t, 0, u);
     t = NULL;
     goto out;
  fail:
@@ -424,7 +424,7 @@ array_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     if (c)
         storage_hv->close(c);
     xfree(f);
-    ids_free(admins, na);
+    sto_ids_free(admins, na);
     return rc;
 }
 
@@ -433,8 +433,8 @@ array_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     struct db *db = job_db(ctx);
     struct storage_view rv = { db, NULL }, tv = { NULL, NULL };
-    const char *id = jstr(args, "id");
-    AUTOPTR(json_object) json_object *a = NULL, *u = undo_new();
+    const char *id = sto_jstr(args, "id");
+    AUTOPTR(json_object) json_object *a = NULL, *u = sto_undo_new();
     char *AUTOFREE sid = NULL, host[256], **els = NULL, **vgs = NULL;
     struct found_lun *f = NULL;
     size_t nf = 0, ne = 0, nvg = 0, i, k, added = 0, gone = 0;
@@ -450,9 +450,9 @@ array_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         return -1;
     }
     if (storage_check_array_reachable(&rv, id) < 0 ||
-        !(a = sv_get(&rv, "StorageArray", id)) ||
+        !(a = sto_sv_get(&rv, "StorageArray", id)) ||
         !(sid = array_acting(&rv, a)) ||
-        array_portal(jstr(a, "access_hosts"), host, sizeof(host), &port) < 0)
+        array_portal(sto_jstr(a, "access_hosts"), host, sizeof(host), &port) < 0)
         return -1;
     if (!(c = storage_server_open(db, sid)) ||
         array_scan(ctx, c, host, port, &f, &nf) < 0)
@@ -463,12 +463,12 @@ array_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         goto out;
     tv.t = t;
     if (storage_check_array_reachable(&tv, id) < 0 ||
-        sv_ids(&tv, "StorageElement", "storage_array_id", id, &els, &ne) < 0 ||
-        sv_ids(&tv, "VolumeGroup", "storage_array_id", id, &vgs, &nvg) < 0)
+        sto_sv_ids(&tv, "StorageElement", "storage_array_id", id, &els, &ne) < 0 ||
+        sto_sv_ids(&tv, "VolumeGroup", "storage_array_id", id, &vgs, &nvg) < 0)
         goto fail;
     if (nvg == 0) {
         err_set(ERR_STATE, "storage array '%s' has no volume group",
-                rname(a));
+                sto_rname(a));
         goto fail;
     }
     seen = xcalloc(ne + 1, sizeof(*seen));
@@ -476,25 +476,25 @@ array_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         bool known = false;
 
         for (k = 0; k < ne && !known; k++) {
-            AUTOPTR(json_object) json_object *e = sv_get(&tv,
+            AUTOPTR(json_object) json_object *e = sto_sv_get(&tv,
                                                          "StorageElement",
                                                          els[k]);
             AUTOPTR(json_object) json_object *cols = NULL;
 
             if (!e)
                 goto fail;
-            if (!str_eq(jstr(e, "page83_id"), f[i].l.page83))
+            if (!str_eq(sto_jstr(e, "page83_id"), f[i].l.page83))
                 continue;
             known = seen[k] = true;
-            if (jint(e, "size", 0) == (int64_t)f[i].l.size_bytes &&
-                jint(e, "present", 1) == 1)
+            if (sto_jint(e, "size", 0) == (int64_t)f[i].l.size_bytes &&
+                sto_jint(e, "present", 1) == 1)
                 continue;
             cols = json_object_new_object();
             json_object_object_add(cols, "size", json_object_new_int64(
                                        (int64_t)f[i].l.size_bytes));
             json_object_object_add(cols, "present", json_object_new_int(1));
-            if (jr_row(t, u, "StorageElement", els[k]) < 0 ||
-                db_txn_row_update(t, mt("StorageElement"), els[k], cols,
+            if (sto_jr_row(t, u, "StorageElement", els[k]) < 0 ||
+                db_txn_row_update(t, sto_mt("StorageElement"), els[k], cols,
                                   true) < 0)
                 goto fail;
         }
@@ -511,26 +511,26 @@ array_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 
         if (seen[k])
             continue;
-        if (!(e = sv_get(&tv, "StorageElement", els[k])) ||
+        if (!(e = sto_sv_get(&tv, "StorageElement", els[k])) ||
             (used = element_use(&tv, els[k], what, sizeof(what))) < 0 ||
-            jr_row(t, u, "StorageElement", els[k]) < 0)
+            sto_jr_row(t, u, "StorageElement", els[k]) < 0)
             goto fail;
         if (used) {
             AUTOPTR(json_object) json_object *cols = json_object_new_object();
 
             json_object_object_add(cols, "present", json_object_new_int(0));
-            if (db_txn_row_update(t, mt("StorageElement"), els[k], cols,
+            if (db_txn_row_update(t, sto_mt("StorageElement"), els[k], cols,
                                   true) < 0 ||
-                ev(ctx, t, SEV_WARNING, "storageelement.missing",
-                   "StorageElement", els[k], rname(e), "LUN '%s' of storage "
+                sto_ev(ctx, t, SEV_WARNING, "storageelement.missing",
+                   "StorageElement", els[k], sto_rname(e), "LUN '%s' of storage "
                    "array '%s' is gone but kept: it is used by %s",
-                   rname(e), rname(a), what) < 0)
+                   sto_rname(e), sto_rname(a), what) < 0)
                 goto fail;
         } else {
-            if (db_txn_row_delete(t, mt("StorageElement"), els[k]) < 0 ||
-                ev(ctx, t, SEV_INFORMATIONAL, "storageelement.deleted",
-                   "StorageElement", els[k], rname(e), "LUN '%s' of storage "
-                   "array '%s' is gone", rname(e), rname(a)) < 0)
+            if (db_txn_row_delete(t, sto_mt("StorageElement"), els[k]) < 0 ||
+                sto_ev(ctx, t, SEV_INFORMATIONAL, "storageelement.deleted",
+                   "StorageElement", els[k], sto_rname(e), "LUN '%s' of storage "
+                   "array '%s' is gone", sto_rname(e), sto_rname(a)) < 0)
                 goto fail;
             gone++;
         }
@@ -540,17 +540,17 @@ array_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 
         json_object_object_add(cols, "refreshed_ms",
                                json_object_new_int64(time_now_ms()));
-        if (jr_row(t, u, "StorageArray", id) < 0 ||
-            db_txn_row_update(t, mt("StorageArray"), id, cols, false) < 0)
+        if (sto_jr_row(t, u, "StorageArray", id) < 0 ||
+            db_txn_row_update(t, sto_mt("StorageArray"), id, cols, false) < 0)
             goto fail;
     }
-    if (ev(ctx, t, SEV_INFORMATIONAL, "storagearray.refreshed",
-           "StorageArray", id, rname(a), "storage array '%s' refreshed: %zu "
-           "LUN%s, %zu new, %zu gone", rname(a), nf, nf == 1 ? "" : "s",
+    if (sto_ev(ctx, t, SEV_INFORMATIONAL, "storagearray.refreshed",
+           "StorageArray", id, sto_rname(a), "storage array '%s' refreshed: %zu "
+           "LUN%s, %zu new, %zu gone", sto_rname(a), nf, nf == 1 ? "" : "s",
            added, gone) < 0)
         goto fail;
-    job_set_result(ctx, "StorageArray", id, rname(a));
-    rc = finish(ctx, t, 0, u);
+    job_set_result(ctx, "StorageArray", id, sto_rname(a));
+    rc = sto_finish(ctx, t, 0, u);
     t = NULL;
     goto out;
  fail:
@@ -560,8 +560,8 @@ array_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         storage_hv->close(c);
     xfree(seen);
     xfree(f);
-    ids_free(els, ne);
-    ids_free(vgs, nvg);
+    sto_ids_free(els, ne);
+    sto_ids_free(vgs, nvg);
     return rc;
 }
 
@@ -573,10 +573,10 @@ jr_rows(struct db_txn *t, json_object *u, const char *type,
     struct storage_view tv = { NULL, t };
     size_t i;
 
-    if (sv_ids(&tv, type, column, owner, ids, n) < 0)
+    if (sto_sv_ids(&tv, type, column, owner, ids, n) < 0)
         return -1;
     for (i = 0; i < *n; i++) {
-        if (jr_row(t, u, type, (*ids)[i]) < 0)
+        if (sto_jr_row(t, u, type, (*ids)[i]) < 0)
             return -1;
     }
     return 0;
@@ -587,7 +587,7 @@ array_delete_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
                   json_object *u)
 {
     struct storage_view tv = { NULL, t };
-    const char *id = jstr(args, "id");
+    const char *id = sto_jstr(args, "id");
     AUTOPTR(json_object) json_object *a = NULL;
     char **vgs = NULL, **els = NULL, **ags = NULL;
     size_t nvg = 0, ne = 0, nag = 0, i;
@@ -597,52 +597,52 @@ array_delete_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
         err_set(ERR_INVALID, "array.delete needs 'id'");
         return -1;
     }
-    if (!(a = db_txn_row_get(t, mt("StorageArray"), id)) ||
+    if (!(a = db_txn_row_get(t, sto_mt("StorageArray"), id)) ||
         storage_check_array_delete(&tv, id) < 0 ||
-        jr_row(t, u, "StorageArray", id) < 0 ||
+        sto_jr_row(t, u, "StorageArray", id) < 0 ||
         jr_rows(t, u, "VolumeGroup", "storage_array_id", id, &vgs, &nvg) < 0 ||
         jr_rows(t, u, "StorageElement", "storage_array_id", id, &els,
                 &ne) < 0 ||
         jr_rows(t, u, "AccessGroup", "storage_array_id", id, &ags, &nag) < 0)
         goto out;
     for (i = 0; i < nag; i++) {
-        if (jr_links(t, u, "access_group_elements", ags[i]) < 0 ||
-            jr_links(t, u, "access_group_initiators", ags[i]) < 0)
+        if (sto_jr_links(t, u, "access_group_elements", ags[i]) < 0 ||
+            sto_jr_links(t, u, "access_group_initiators", ags[i]) < 0)
             goto out;
     }
-    if (jr_links(t, u, "storage_array_admins", id) < 0 ||
-        db_txn_row_delete(t, mt("StorageArray"), id) < 0 ||
-        ev(ctx, t, SEV_INFORMATIONAL, "storagearray.deleted", "StorageArray",
-           id, rname(a), "storage array '%s' and its %zu storage element%s "
-           "removed from this Manager", rname(a), ne, ne == 1 ? "" : "s") < 0)
+    if (sto_jr_links(t, u, "storage_array_admins", id) < 0 ||
+        db_txn_row_delete(t, sto_mt("StorageArray"), id) < 0 ||
+        sto_ev(ctx, t, SEV_INFORMATIONAL, "storagearray.deleted", "StorageArray",
+           id, sto_rname(a), "storage array '%s' and its %zu storage element%s "
+           "removed from this Manager", sto_rname(a), ne, ne == 1 ? "" : "s") < 0)
         goto out;
-    job_set_result(ctx, "StorageArray", id, rname(a));
+    job_set_result(ctx, "StorageArray", id, sto_rname(a));
     rc = 0;
  out:
-    ids_free(vgs, nvg);
-    ids_free(els, ne);
-    ids_free(ags, nag);
+    sto_ids_free(vgs, nvg);
+    sto_ids_free(els, ne);
+    sto_ids_free(ags, nag);
     return rc;
 }
 
 static int
 array_delete_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
-    AUTOPTR(json_object) json_object *u = undo_new();
+    AUTOPTR(json_object) json_object *u = sto_undo_new();
     struct db_txn *t = job_txn_begin(ctx);
 
     (void)undo;
     if (!t)
         return -1;
-    return finish(ctx, t, array_delete_step(ctx, t, args, u), u);
+    return sto_finish(ctx, t, array_delete_step(ctx, t, args, u), u);
 }
 
 static int
 group_create_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
                   json_object *u)
 {
-    const char *id = jstr(args, "id"), *name = jstr(args, "name");
-    const char *array = jstr(args, "array");
+    const char *id = sto_jstr(args, "id"), *name = sto_jstr(args, "name");
+    const char *array = sto_jstr(args, "array");
     AUTOPTR(json_object) json_object *a = NULL, *g = NULL;
 
     if (!id || !name || !array) {
@@ -650,20 +650,20 @@ group_create_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
                              "'array'");
         return -1;
     }
-    if (!(a = db_txn_row_get(t, mt("StorageArray"), array)))
+    if (!(a = db_txn_row_get(t, sto_mt("StorageArray"), array)))
         return -1;
     g = json_object_new_object();
-    set_str(g, "id", id);
-    set_str(g, "name", name);
-    if (jstr(args, "description"))
-        set_str(g, "description", jstr(args, "description"));
-    set_str(g, "storage_array_id", array);
-    if (db_txn_row_insert(t, mt("AccessGroup"), g) < 0)
+    sto_set_str(g, "id", id);
+    sto_set_str(g, "name", name);
+    if (sto_jstr(args, "description"))
+        sto_set_str(g, "description", sto_jstr(args, "description"));
+    sto_set_str(g, "storage_array_id", array);
+    if (db_txn_row_insert(t, sto_mt("AccessGroup"), g) < 0)
         return -1;
-    jr_created(u, "AccessGroup", id);
-    if (ev(ctx, t, SEV_INFORMATIONAL, "accessgroup.created", "AccessGroup",
+    sto_jr_created(u, "AccessGroup", id);
+    if (sto_ev(ctx, t, SEV_INFORMATIONAL, "accessgroup.created", "AccessGroup",
            id, name, "access group '%s' of storage array '%s' created", name,
-           rname(a)) < 0)
+           sto_rname(a)) < 0)
         return -1;
     job_set_result(ctx, "AccessGroup", id, name);
     return 0;
@@ -674,9 +674,9 @@ group_member_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
                   json_object *u)
 {
     struct storage_view tv = { NULL, t };
-    const char *id = jstr(args, "id"), *kind = jstr(args, "kind");
-    const char *ref = jstr(args, "ref");
-    bool add = jint(args, "add", 0) != 0;
+    const char *id = sto_jstr(args, "id"), *kind = sto_jstr(args, "kind");
+    const char *ref = sto_jstr(args, "ref");
+    bool add = sto_jint(args, "add", 0) != 0;
     bool element = str_eq(kind, "StorageElement");
     const char *table = element ? "access_group_elements"
                                 : "access_group_initiators";
@@ -692,10 +692,10 @@ group_member_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
                              "'ref'");
         return -1;
     }
-    if (!(g = db_txn_row_get(t, mt("AccessGroup"), id)) ||
+    if (!(g = db_txn_row_get(t, sto_mt("AccessGroup"), id)) ||
         storage_check_group_member(&tv, id, kind, ref, add) < 0 ||
-        jr_row(t, u, "AccessGroup", id) < 0 ||
-        jr_links(t, u, table, id) < 0 ||
+        sto_jr_row(t, u, "AccessGroup", id) < 0 ||
+        sto_jr_links(t, u, table, id) < 0 ||
         db_txn_links_get(t, table, id, &ids, &n) < 0)
         return -1;
     nids = xcalloc(n + 2, sizeof(*nids));
@@ -706,21 +706,21 @@ group_member_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
     if (add)
         nids[nn++] = refcopy = xstrdup(ref);
     if (db_txn_links_set(t, table, id, nids, nn) < 0 ||
-        db_txn_row_update(t, mt("AccessGroup"), id, none, true) < 0)
+        db_txn_row_update(t, sto_mt("AccessGroup"), id, none, true) < 0)
         goto out;
-    sv_name(&tv, kind, ref, nm, sizeof(nm));
-    if (ev(ctx, t, SEV_INFORMATIONAL, add ? "accessgroup.added"
+    sto_sv_name(&tv, kind, ref, nm, sizeof(nm));
+    if (sto_ev(ctx, t, SEV_INFORMATIONAL, add ? "accessgroup.added"
                                           : "accessgroup.removed",
-           "AccessGroup", id, rname(g), "%s '%s' %s access group '%s'",
+           "AccessGroup", id, sto_rname(g), "%s '%s' %s access group '%s'",
            element ? "storage element" : "storage initiator", nm,
-           add ? "added to" : "removed from", rname(g)) < 0)
+           add ? "added to" : "removed from", sto_rname(g)) < 0)
         goto out;
-    job_set_result(ctx, "AccessGroup", id, rname(g));
+    job_set_result(ctx, "AccessGroup", id, sto_rname(g));
     rc = 0;
  out:
     xfree(nids);
     xfree(refcopy);
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     return rc;
 }
 
@@ -728,22 +728,22 @@ static int
 group_delete_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
                   json_object *u)
 {
-    const char *id = jstr(args, "id");
+    const char *id = sto_jstr(args, "id");
     AUTOPTR(json_object) json_object *g = NULL;
 
     if (!id) {
         err_set(ERR_INVALID, "accessgroup.delete needs 'id'");
         return -1;
     }
-    if (!(g = db_txn_row_get(t, mt("AccessGroup"), id)) ||
-        jr_row(t, u, "AccessGroup", id) < 0 ||
-        jr_links(t, u, "access_group_elements", id) < 0 ||
-        jr_links(t, u, "access_group_initiators", id) < 0 ||
-        db_txn_row_delete(t, mt("AccessGroup"), id) < 0 ||
-        ev(ctx, t, SEV_INFORMATIONAL, "accessgroup.deleted", "AccessGroup",
-           id, rname(g), "access group '%s' deleted", rname(g)) < 0)
+    if (!(g = db_txn_row_get(t, sto_mt("AccessGroup"), id)) ||
+        sto_jr_row(t, u, "AccessGroup", id) < 0 ||
+        sto_jr_links(t, u, "access_group_elements", id) < 0 ||
+        sto_jr_links(t, u, "access_group_initiators", id) < 0 ||
+        db_txn_row_delete(t, sto_mt("AccessGroup"), id) < 0 ||
+        sto_ev(ctx, t, SEV_INFORMATIONAL, "accessgroup.deleted", "AccessGroup",
+           id, sto_rname(g), "access group '%s' deleted", sto_rname(g)) < 0)
         return -1;
-    job_set_result(ctx, "AccessGroup", id, rname(g));
+    job_set_result(ctx, "AccessGroup", id, sto_rname(g));
     return 0;
 }
 
@@ -751,40 +751,40 @@ static int
 element_update_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
                     json_object *u)
 {
-    const char *id = jstr(args, "id");
+    const char *id = sto_jstr(args, "id");
     AUTOPTR(json_object) json_object *e = NULL, *cols = NULL;
     json_object *ud = NULL;
-    int64_t gen = jint(args, "generation", -1);
+    int64_t gen = sto_jint(args, "generation", -1);
     const char *name;
 
     if (!id) {
         err_set(ERR_INVALID, "storageelement.update needs 'id'");
         return -1;
     }
-    if (!(e = db_txn_row_get(t, mt("StorageElement"), id)))
+    if (!(e = db_txn_row_get(t, sto_mt("StorageElement"), id)))
         return -1;
-    if (gen >= 0 && gen != jint(e, "generation", 0)) {
+    if (gen >= 0 && gen != sto_jint(e, "generation", 0)) {
         err_set(ERR_CONFLICT, "StorageElement '%s' was changed by someone "
                               "else: the request was made from generation %"
                               PRId64 " but it is at generation %" PRId64,
-                rname(e), gen, jint(e, "generation", 0));
+                sto_rname(e), gen, sto_jint(e, "generation", 0));
         return -1;
     }
-    if (jr_row(t, u, "StorageElement", id) < 0)
+    if (sto_jr_row(t, u, "StorageElement", id) < 0)
         return -1;
     cols = json_object_new_object();
-    if (jstr(args, "name"))
-        set_str(cols, "name", jstr(args, "name"));
-    if (jstr(args, "description"))
-        set_str(cols, "description", jstr(args, "description"));
+    if (sto_jstr(args, "name"))
+        sto_set_str(cols, "name", sto_jstr(args, "name"));
+    if (sto_jstr(args, "description"))
+        sto_set_str(cols, "description", sto_jstr(args, "description"));
     if (json_object_object_get_ex(args, "userData", &ud) && ud)
-        set_str(cols, "user_data", json_to_text(ud));
+        sto_set_str(cols, "user_data", json_to_text(ud));
     if (json_object_object_get_ex(args, "shareable", NULL))
         json_object_object_add(cols, "shareable", json_object_new_int(
-                                   (int)jint(args, "shareable", 0)));
-    name = jstr(args, "name") ? jstr(args, "name") : rname(e);
-    if (db_txn_row_update(t, mt("StorageElement"), id, cols, true) < 0 ||
-        ev(ctx, t, SEV_INFORMATIONAL, "storageelement.updated",
+                                   (int)sto_jint(args, "shareable", 0)));
+    name = sto_jstr(args, "name") ? sto_jstr(args, "name") : sto_rname(e);
+    if (db_txn_row_update(t, sto_mt("StorageElement"), id, cols, true) < 0 ||
+        sto_ev(ctx, t, SEV_INFORMATIONAL, "storageelement.updated",
            "StorageElement", id, name, "storage element '%s' updated",
            name) < 0)
         return -1;
@@ -796,13 +796,13 @@ element_update_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
     static int fn(struct job_ctx *ctx, json_object *args,                  \
                   json_object **undo)                                      \
     {                                                                      \
-        AUTOPTR(json_object) json_object *u = undo_new();                  \
+        AUTOPTR(json_object) json_object *u = sto_undo_new();                  \
         struct db_txn *t = job_txn_begin(ctx);                             \
                                                                            \
         (void)undo;                                                        \
         if (!t)                                                            \
             return -1;                                                     \
-        return finish(ctx, t, step(ctx, t, args, u), u);                   \
+        return sto_finish(ctx, t, step(ctx, t, args, u), u);                   \
     }
 
 ONE_TXN_RUN(group_create_run, group_create_step)

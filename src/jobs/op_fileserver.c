@@ -11,7 +11,7 @@
  * undo data and events): read and check through a storage_view, talk to
  * one server through the hv layer with no transaction open, then check
  * again inside job_txn_begin(), write rows, events and the undo journal
- * (storage_int.h) and commit with finish(). A refresh probes every file
+ * (storage_int.h) and commit with sto_finish(). A refresh probes every file
  * system first (probe_all(), no transaction) and writes what it found in
  * one transaction (gather(), apply_probe()).
  *
@@ -68,7 +68,7 @@ static void
 probe_all(struct job_ctx *ctx, struct hv_conn *c, json_object *fsrv,
           struct probe *p, size_t n)
 {
-    bool local = str_eq(jstr(fsrv, "file_server_type"), "LOCAL");
+    bool local = str_eq(sto_jstr(fsrv, "file_server_type"), "LOCAL");
     struct hv_fs fs;
     size_t i;
 
@@ -77,9 +77,9 @@ probe_all(struct job_ctx *ctx, struct hv_conn *c, json_object *fsrv,
             continue;
         job_progress(ctx, "probing %s", p[i].path);
         fs.kind = local ? "local" : "nfs";
-        fs.host = local ? NULL : jstr(fsrv, "access_host");
+        fs.host = local ? NULL : sto_jstr(fsrv, "access_host");
         fs.path = p[i].path;
-        if (st_probe(c, &fs, "", &p[i].space, &p[i].ovsrepo) == 0)
+        if (sto_probe(c, &fs, "", &p[i].space, &p[i].ovsrepo) == 0)
             continue;
         if (err_code() == ERR_NOT_FOUND) {
             p[i].state = local ? PROBE_KEEP : PROBE_MISSING;
@@ -100,12 +100,12 @@ fs_used(const struct storage_view *v, const char *fs_id)
     size_t n = 0;
     int p;
 
-    if (sv_ids(v, "Repository", "file_system_id", fs_id, &ids, &n) < 0)
+    if (sto_sv_ids(v, "Repository", "file_system_id", fs_id, &ids, &n) < 0)
         return -1;
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     if (n > 0)
         return 1;
-    p = pool_of_fs(v, fs_id, pool, sizeof(pool));
+    p = sto_pool_of_fs(v, fs_id, pool, sizeof(pool));
     return p;
 }
 
@@ -121,21 +121,21 @@ discover_repo(struct job_ctx *ctx, struct db_txn *t, json_object *undo,
               json_object *fs, const char *text, const char *mgr)
 {
     struct storage_view v = { NULL, t };
-    char *AUTOFREE id = ovsrepo_get(text, "OVS_REPO_UUID");
-    char *AUTOFREE owner = ovsrepo_get(text, "OVS_REPO_MGR_UUID");
-    char *AUTOFREE alias = ovsrepo_get(text, "OVS_REPO_ALIAS");
+    char *AUTOFREE id = sto_ovsrepo_get(text, "OVS_REPO_UUID");
+    char *AUTOFREE owner = sto_ovsrepo_get(text, "OVS_REPO_MGR_UUID");
+    char *AUTOFREE alias = sto_ovsrepo_get(text, "OVS_REPO_ALIAS");
     AUTOPTR(json_object) json_object *row = NULL;
-    const char *fs_id = jstr(fs, "id");
+    const char *fs_id = sto_jstr(fs, "id");
     char **ids = NULL;
     size_t n = 0, i;
     int e;
 
-    if (!id || !repo_id_ok(id))
-        return ev(ctx, t, SEV_WARNING, "filesystem.bad_repository",
-                  "FileSystem", fs_id, rname(fs), "file system '%s' holds a "
+    if (!id || !sto_repo_id_ok(id))
+        return sto_ev(ctx, t, SEV_WARNING, "filesystem.bad_repository",
+                  "FileSystem", fs_id, sto_rname(fs), "file system '%s' holds a "
                   ".ovsrepo without a usable OVS_REPO_UUID ('%.64s'): "
-                  "ignored", rname(fs), id ? id : "");
-    e = sv_exists(&v, "Repository", id);
+                  "ignored", sto_rname(fs), id ? id : "");
+    e = sto_sv_exists(&v, "Repository", id);
     if (e != 0)
         return e < 0 ? -1 : 0;  /* known: nothing to do */
     /* The id may be some other object's. */
@@ -144,43 +144,43 @@ discover_repo(struct job_ctx *ctx, struct db_txn *t, json_object *undo,
 
         if (db_txn_object_common(t, id, &c) == 0) {
             db_common_clear(&c);
-            return ev(ctx, t, SEV_WARNING, "filesystem.bad_repository",
-                      "FileSystem", fs_id, rname(fs), "file system '%s' "
+            return sto_ev(ctx, t, SEV_WARNING, "filesystem.bad_repository",
+                      "FileSystem", fs_id, sto_rname(fs), "file system '%s' "
                       "holds repository '%s', an id this Manager uses for "
-                      "a %s: ignored", rname(fs), id, c.type ? c.type : "?");
+                      "a %s: ignored", sto_rname(fs), id, c.type ? c.type : "?");
         }
         err_clear();
     }
-    if (sv_ids(&v, "Repository", "file_system_id", fs_id, &ids, &n) < 0)
+    if (sto_sv_ids(&v, "Repository", "file_system_id", fs_id, &ids, &n) < 0)
         return -1;
     for (i = 0; i < n; i++) {
-        AUTOPTR(json_object) json_object *r = sv_get(&v, "Repository",
+        AUTOPTR(json_object) json_object *r = sto_sv_get(&v, "Repository",
                                                      ids[i]);
 
-        if (r && str_eq(jstr(r, "share_path"), "")) {
-            e = ev(ctx, t, SEV_WARNING, "filesystem.bad_repository",
-                   "FileSystem", fs_id, rname(fs), "file system '%s' holds "
+        if (r && str_eq(sto_jstr(r, "share_path"), "")) {
+            e = sto_ev(ctx, t, SEV_WARNING, "filesystem.bad_repository",
+                   "FileSystem", fs_id, sto_rname(fs), "file system '%s' holds "
                    "repository '%s' in its .ovsrepo, but this Manager has "
-                   "repository '%s' there: ignored", rname(fs), id,
-                   rname(r));
-            ids_free(ids, n);
+                   "repository '%s' there: ignored", sto_rname(fs), id,
+                   sto_rname(r));
+            sto_ids_free(ids, n);
             return e;
         }
     }
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     row = json_object_new_object();
-    set_str(row, "id", id);
-    set_str(row, "name", alias && *alias ? alias : id);
-    set_str(row, "file_system_id", fs_id);
-    set_str(row, "share_path", "");
-    set_str(row, "manager_uuid", owner && *owner ? owner : NULL);
-    if (db_txn_row_insert(t, mt("Repository"), row) < 0)
+    sto_set_str(row, "id", id);
+    sto_set_str(row, "name", alias && *alias ? alias : id);
+    sto_set_str(row, "file_system_id", fs_id);
+    sto_set_str(row, "share_path", "");
+    sto_set_str(row, "manager_uuid", owner && *owner ? owner : NULL);
+    if (db_txn_row_insert(t, sto_mt("Repository"), row) < 0)
         return -1;
-    jr_created(undo, "Repository", id);
-    return ev(ctx, t, SEV_INFORMATIONAL, "repository.discovered",
+    sto_jr_created(undo, "Repository", id);
+    return sto_ev(ctx, t, SEV_INFORMATIONAL, "repository.discovered",
               "Repository", id, alias && *alias ? alias : id,
               "repository '%s' found on file system '%s': %s",
-              alias && *alias ? alias : id, rname(fs),
+              alias && *alias ? alias : id, sto_rname(fs),
               !owner || !*owner ? "owned by no Manager; take ownership to "
                                   "use it"
               : str_eq(owner, mgr) ? "owned by this Manager"
@@ -198,7 +198,7 @@ apply_probe(struct job_ctx *ctx, struct db_txn *t, json_object *undo,
             json_object *fsrv, struct probe *p, const char *mgr)
 {
     struct storage_view v = { NULL, t };
-    bool local = str_eq(jstr(fsrv, "file_server_type"), "LOCAL");
+    bool local = str_eq(sto_jstr(fsrv, "file_server_type"), "LOCAL");
     AUTOPTR(json_object) json_object *fs = NULL, *cols = NULL;
     char *AUTOFREE id = NULL, *AUTOFREE name = NULL;
     int used;
@@ -206,13 +206,13 @@ apply_probe(struct job_ctx *ctx, struct db_txn *t, json_object *undo,
     if (!p->fs_id) {
         if (p->state != PROBE_OK)
             return 0;
-        id = model_id_new(mt("FileSystem"));
+        id = model_id_new(sto_mt("FileSystem"));
         name = xasprintf("%s:%s", local ? "local" : "nfs", p->path);
         fs = json_object_new_object();
-        set_str(fs, "id", id);
-        set_str(fs, "name", name);
-        set_str(fs, "file_server_id", jstr(fsrv, "id"));
-        set_str(fs, "path", p->path);
+        sto_set_str(fs, "id", id);
+        sto_set_str(fs, "name", name);
+        sto_set_str(fs, "file_server_id", sto_jstr(fsrv, "id"));
+        sto_set_str(fs, "path", p->path);
         json_object_object_add(fs, "size", json_object_new_int64(
                                    (int64_t)p->space.capacity_bytes));
         json_object_object_add(fs, "free_size", json_object_new_int64(
@@ -220,25 +220,25 @@ apply_probe(struct job_ctx *ctx, struct db_txn *t, json_object *undo,
         json_object_object_add(fs, "refreshed", json_object_new_int(1));
         json_object_object_add(fs, "shared", json_object_new_int(!local));
         json_object_object_add(fs, "present", json_object_new_int(1));
-        if (db_txn_row_insert(t, mt("FileSystem"), fs) < 0)
+        if (db_txn_row_insert(t, sto_mt("FileSystem"), fs) < 0)
             return -1;
-        jr_created(undo, "FileSystem", id);
-        if (ev(ctx, t, SEV_INFORMATIONAL, "filesystem.created", "FileSystem",
-               id, jstr(fs, "name"), "file system '%s' found on file server "
-               "'%s'", jstr(fs, "name"), rname(fsrv)) < 0)
+        sto_jr_created(undo, "FileSystem", id);
+        if (sto_ev(ctx, t, SEV_INFORMATIONAL, "filesystem.created", "FileSystem",
+               id, sto_jstr(fs, "name"), "file system '%s' found on file server "
+               "'%s'", sto_jstr(fs, "name"), sto_rname(fsrv)) < 0)
             return -1;
         if (p->ovsrepo)
             return discover_repo(ctx, t, undo, fs, p->ovsrepo, mgr);
         return 0;
     }
-    if (!(fs = db_txn_row_get(t, mt("FileSystem"), p->fs_id)))
+    if (!(fs = db_txn_row_get(t, sto_mt("FileSystem"), p->fs_id)))
         return -1;
     cols = json_object_new_object();
     switch (p->state) {
     case PROBE_OK:
-        if (jint(fs, "size", 0) != (int64_t)p->space.capacity_bytes ||
-            jint(fs, "free_size", 0) != (int64_t)p->space.available_bytes ||
-            !jint(fs, "refreshed", 0) || !jint(fs, "present", 1)) {
+        if (sto_jint(fs, "size", 0) != (int64_t)p->space.capacity_bytes ||
+            sto_jint(fs, "free_size", 0) != (int64_t)p->space.available_bytes ||
+            !sto_jint(fs, "refreshed", 0) || !sto_jint(fs, "present", 1)) {
             json_object_object_add(cols, "size", json_object_new_int64(
                                        (int64_t)p->space.capacity_bytes));
             json_object_object_add(cols, "free_size", json_object_new_int64(
@@ -246,15 +246,15 @@ apply_probe(struct job_ctx *ctx, struct db_txn *t, json_object *undo,
             json_object_object_add(cols, "refreshed",
                                    json_object_new_int(1));
             json_object_object_add(cols, "present", json_object_new_int(1));
-            if (jr_row(t, undo, "FileSystem", p->fs_id) < 0 ||
-                db_txn_row_update(t, mt("FileSystem"), p->fs_id, cols,
+            if (sto_jr_row(t, undo, "FileSystem", p->fs_id) < 0 ||
+                db_txn_row_update(t, sto_mt("FileSystem"), p->fs_id, cols,
                                   true) < 0)
                 return -1;
-            if (!jint(fs, "present", 1) &&
-                ev(ctx, t, SEV_INFORMATIONAL, "filesystem.found",
-                   "FileSystem", p->fs_id, rname(fs), "file system '%s' is "
-                   "offered by file server '%s' again", rname(fs),
-                   rname(fsrv)) < 0)
+            if (!sto_jint(fs, "present", 1) &&
+                sto_ev(ctx, t, SEV_INFORMATIONAL, "filesystem.found",
+                   "FileSystem", p->fs_id, sto_rname(fs), "file system '%s' is "
+                   "offered by file server '%s' again", sto_rname(fs),
+                   sto_rname(fsrv)) < 0)
                 return -1;
         }
         if (p->ovsrepo)
@@ -265,32 +265,32 @@ apply_probe(struct job_ctx *ctx, struct db_txn *t, json_object *undo,
         if (used < 0)
             return -1;
         if (used) {
-            if (!jint(fs, "present", 1))
+            if (!sto_jint(fs, "present", 1))
                 return 0;
             json_object_object_add(cols, "present", json_object_new_int(0));
-            if (jr_row(t, undo, "FileSystem", p->fs_id) < 0 ||
-                db_txn_row_update(t, mt("FileSystem"), p->fs_id, cols,
+            if (sto_jr_row(t, undo, "FileSystem", p->fs_id) < 0 ||
+                db_txn_row_update(t, sto_mt("FileSystem"), p->fs_id, cols,
                                   true) < 0)
                 return -1;
-            return ev(ctx, t, SEV_WARNING, "filesystem.missing",
-                      "FileSystem", p->fs_id, rname(fs), "file system '%s' "
+            return sto_ev(ctx, t, SEV_WARNING, "filesystem.missing",
+                      "FileSystem", p->fs_id, sto_rname(fs), "file system '%s' "
                       "is no longer offered by file server '%s'; it is kept "
                       "while repositories or a server pool use it",
-                      rname(fs), rname(fsrv));
+                      sto_rname(fs), sto_rname(fsrv));
         }
-        if (jr_row(t, undo, "FileSystem", p->fs_id) < 0 ||
-            db_txn_row_delete(t, mt("FileSystem"), p->fs_id) < 0)
+        if (sto_jr_row(t, undo, "FileSystem", p->fs_id) < 0 ||
+            db_txn_row_delete(t, sto_mt("FileSystem"), p->fs_id) < 0)
             return -1;
-        return ev(ctx, t, SEV_INFORMATIONAL, "filesystem.deleted",
-                  "FileSystem", p->fs_id, rname(fs), "file system '%s' is "
+        return sto_ev(ctx, t, SEV_INFORMATIONAL, "filesystem.deleted",
+                  "FileSystem", p->fs_id, sto_rname(fs), "file system '%s' is "
                   "no longer offered by file server '%s' and was removed",
-                  rname(fs), rname(fsrv));
+                  sto_rname(fs), sto_rname(fsrv));
     case PROBE_KEEP:
         return 0;
     case PROBE_FAILED:
-        return ev(ctx, t, SEV_WARNING, "filesystem.probe_failed",
-                  "FileSystem", p->fs_id, rname(fs), "cannot look at file "
-                  "system '%s': %s", rname(fs), p->error ? p->error : "?");
+        return sto_ev(ctx, t, SEV_WARNING, "filesystem.probe_failed",
+                  "FileSystem", p->fs_id, sto_rname(fs), "cannot look at file "
+                  "system '%s': %s", sto_rname(fs), p->error ? p->error : "?");
     }
     return 0;
 }
@@ -306,7 +306,7 @@ gather(struct job_ctx *ctx, struct db *db, struct hv_conn *c,
        json_object *fsrv, const char *only, struct probe **out, size_t *nout)
 {
     struct storage_view v = { db, NULL };
-    bool network = !str_eq(jstr(fsrv, "file_server_type"), "LOCAL");
+    bool network = !str_eq(sto_jstr(fsrv, "file_server_type"), "LOCAL");
     struct probe *p = NULL;
     char **known = NULL, **exports = NULL;
     size_t nknown = 0, nexp = 0, n = 0, i, k;
@@ -319,27 +319,27 @@ gather(struct job_ctx *ctx, struct db *db, struct hv_conn *c,
         known = xcalloc(1, sizeof(*known));
         known[0] = xstrdup(only);
         nknown = 1;
-    } else if (sv_ids(&v, "FileSystem", "file_server_id", jstr(fsrv, "id"),
+    } else if (sto_sv_ids(&v, "FileSystem", "file_server_id", sto_jstr(fsrv, "id"),
                       &known, &nknown) < 0) {
         return -1;
     }
     seen = xcalloc(nknown + 1, sizeof(*seen));
     if (network && !only) {
         job_progress(ctx, "listing the exports of %s",
-                     jstr(fsrv, "access_host"));
-        if (st_exports(c, jstr(fsrv, "access_host"), &exports, &nexp) < 0)
+                     sto_jstr(fsrv, "access_host"));
+        if (sto_exports(c, sto_jstr(fsrv, "access_host"), &exports, &nexp) < 0)
             goto cleanup;
     }
     p = xcalloc(nexp + nknown + 1, sizeof(*p));
     for (i = 0; i < nexp; i++) {
         p[n].path = xstrdup(exports[i]);
         for (k = 0; k < nknown; k++) {
-            AUTOPTR(json_object) json_object *fs = sv_get(&v, "FileSystem",
+            AUTOPTR(json_object) json_object *fs = sto_sv_get(&v, "FileSystem",
                                                           known[k]);
 
             if (!fs)
                 goto cleanup;
-            if (str_eq(jstr(fs, "path"), exports[i])) {
+            if (str_eq(sto_jstr(fs, "path"), exports[i])) {
                 p[n].fs_id = xstrdup(known[k]);
                 seen[k] = true;
                 break;
@@ -352,14 +352,14 @@ gather(struct job_ctx *ctx, struct db *db, struct hv_conn *c,
 
         if (seen[k])
             continue;
-        if (!(fs = sv_get(&v, "FileSystem", known[k])))
+        if (!(fs = sto_sv_get(&v, "FileSystem", known[k])))
             goto cleanup;
-        if (!str_eq(jstr(fs, "file_server_id"), jstr(fsrv, "id"))) {
+        if (!str_eq(sto_jstr(fs, "file_server_id"), sto_jstr(fsrv, "id"))) {
             err_set(ERR_INVALID, "file system '%s' is not one of file "
-                                 "server '%s'", known[k], rname(fsrv));
+                                 "server '%s'", known[k], sto_rname(fsrv));
             goto cleanup;
         }
-        p[n].path = xstrdup(jstr(fs, "path") ? jstr(fs, "path") : "");
+        p[n].path = xstrdup(sto_jstr(fs, "path") ? sto_jstr(fs, "path") : "");
         p[n].fs_id = xstrdup(known[k]);
         /* A NETWORK server that no longer exports it: missing. */
         p[n].state = network && !only ? PROBE_MISSING : PROBE_OK;
@@ -375,7 +375,7 @@ gather(struct job_ctx *ctx, struct db *db, struct hv_conn *c,
         probes_free(p, n + 1);
     xfree(seen);
     hv_strv_free(exports, nexp);
-    ids_free(known, nknown);
+    sto_ids_free(known, nknown);
     return rc;
 }
 
@@ -396,17 +396,17 @@ storage_check_fileserver_new(const struct storage_view *v, const char *host,
                              "('adminServerIds')");
         return -1;
     }
-    if (sv_ids(v, "FileServer", "access_host", host, &ids, &n) < 0)
+    if (sto_sv_ids(v, "FileServer", "access_host", host, &ids, &n) < 0)
         return -1;
     for (i = 0; i < n; i++) {
-        AUTOPTR(json_object) json_object *f = sv_get(v, "FileServer",
+        AUTOPTR(json_object) json_object *f = sto_sv_get(v, "FileServer",
                                                      ids[i]);
 
         if (!f)
             goto cleanup;
-        if (str_eq(jstr(f, "file_server_type"), "NETWORK")) {
+        if (str_eq(sto_jstr(f, "file_server_type"), "NETWORK")) {
             err_set(ERR_EXISTS, "file server '%s' already has access host "
-                                "'%s'", rname(f), host);
+                                "'%s'", sto_rname(f), host);
             goto cleanup;
         }
     }
@@ -415,7 +415,7 @@ storage_check_fileserver_new(const struct storage_view *v, const char *host,
         rc = storage_check_admins(v, refreshers, nrefreshers,
                                   "refresh server", mgr);
  cleanup:
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     return rc;
 }
 
@@ -426,13 +426,13 @@ storage_check_admins(const struct storage_view *v, char *const *ids,
     size_t i;
 
     for (i = 0; i < n; i++) {
-        AUTOPTR(json_object) json_object *s = sv_get(v, "Server", ids[i]);
+        AUTOPTR(json_object) json_object *s = sto_sv_get(v, "Server", ids[i]);
 
         if (!s)
             return -1;
-        if (!str_eq(jstr(s, "manager_uuid"), mgr)) {
+        if (!str_eq(sto_jstr(s, "manager_uuid"), mgr)) {
             err_set(ERR_STATE, "server '%s' cannot be an %s: this Manager "
-                               "does not own it", rname(s), what);
+                               "does not own it", sto_rname(s), what);
             return -1;
         }
     }
@@ -450,10 +450,10 @@ server_lists(json_object *args, char ***admins, size_t *na,
     *na = *nr = 0;
     json_object_object_get_ex(args, "admins", &a);
     json_object_object_get_ex(args, "refreshers", &r);
-    if (json_ids(a, "admins", admins, na) < 0)
+    if (sto_json_ids(a, "admins", admins, na) < 0)
         return -1;
-    if (json_ids(r, "refreshers", refreshers, nr) < 0) {
-        ids_free(*admins, *na);
+    if (sto_json_ids(r, "refreshers", refreshers, nr) < 0) {
+        sto_ids_free(*admins, *na);
         *admins = NULL;
         *na = 0;
         return -1;
@@ -466,10 +466,10 @@ fsrv_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     struct db *db = job_db(ctx);
     struct storage_view rv = { db, NULL }, tv = { NULL, NULL };
-    const char *id = jstr(args, "id"), *name = jstr(args, "name");
-    const char *host = jstr(args, "accessHost");
-    const char *plugin = jstr(args, "pluginId");
-    AUTOPTR(json_object) json_object *fsrv = NULL, *u = undo_new();
+    const char *id = sto_jstr(args, "id"), *name = sto_jstr(args, "name");
+    const char *host = sto_jstr(args, "accessHost");
+    const char *plugin = sto_jstr(args, "pluginId");
+    AUTOPTR(json_object) json_object *fsrv = NULL, *u = sto_undo_new();
     char **admins = NULL, **refr = NULL, *AUTOFREE mgr = NULL;
     char *AUTOFREE sid = NULL;
     struct probe *p = NULL;
@@ -487,26 +487,26 @@ fsrv_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     }
     if (server_lists(args, &admins, &na, &refr, &nr) < 0)
         return -1;
-    if (!(mgr = manager_uuid(db)) ||
+    if (!(mgr = sto_manager_uuid(db)) ||
         storage_check_fileserver_new(&rv, host, admins, na, refr, nr,
                                      mgr) < 0)
         goto out;
     fsrv = json_object_new_object();
-    set_str(fsrv, "id", id);
-    set_str(fsrv, "name", name);
-    if (jstr(args, "description"))
-        set_str(fsrv, "description", jstr(args, "description"));
+    sto_set_str(fsrv, "id", id);
+    sto_set_str(fsrv, "name", name);
+    if (sto_jstr(args, "description"))
+        sto_set_str(fsrv, "description", sto_jstr(args, "description"));
     if (json_object_object_get_ex(args, "userData", &ud) && ud)
-        set_str(fsrv, "user_data", json_to_text(ud));
-    set_str(fsrv, "file_server_type", "NETWORK");
-    set_str(fsrv, "plugin_id", plugin);
-    set_str(fsrv, "access_host", host);
+        sto_set_str(fsrv, "user_data", json_to_text(ud));
+    sto_set_str(fsrv, "file_server_type", "NETWORK");
+    sto_set_str(fsrv, "plugin_id", plugin);
+    sto_set_str(fsrv, "access_host", host);
     json_object_object_add(fsrv, "uniform_exports", json_object_new_int(
-                               (int)jint(args, "uniformExports", 1)));
+                               (int)sto_jint(args, "uniformExports", 1)));
     json_object_object_add(fsrv, "refreshed_ms",
                            json_object_new_int64(time_now_ms()));
     for (i = 0; i < na && !sid; i++) {
-        if (running(&rv, admins[i]))
+        if (sto_running(&rv, admins[i]))
             sid = xstrdup(admins[i]);
     }
     if (!sid) {
@@ -530,12 +530,12 @@ fsrv_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     tv.t = t;
     if (storage_check_fileserver_new(&tv, host, admins, na, refr, nr,
                                      mgr) < 0 ||
-        db_txn_row_insert(t, mt("FileServer"), fsrv) < 0)
+        db_txn_row_insert(t, sto_mt("FileServer"), fsrv) < 0)
         goto fail;
-    jr_created(u, "FileServer", id);
+    sto_jr_created(u, "FileServer", id);
     if (db_txn_links_set(t, "file_server_admins", id, admins, na) < 0 ||
         db_txn_links_set(t, "file_server_refreshers", id, refr, nr) < 0 ||
-        ev(ctx, t, SEV_INFORMATIONAL, "fileserver.created", "FileServer", id,
+        sto_ev(ctx, t, SEV_INFORMATIONAL, "fileserver.created", "FileServer", id,
            name, "file server '%s' (%s) registered with %zu file "
            "system%s", name, host, np, np == 1 ? "" : "s") < 0)
         goto fail;
@@ -544,7 +544,7 @@ fsrv_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
             goto fail;
     }
     job_set_result(ctx, "FileServer", id, name);
-    rc = finish(ctx, t, 0, u);
+    rc = sto_finish(ctx, t, 0, u);
     t = NULL;
     goto out;
  fail:
@@ -553,8 +553,8 @@ fsrv_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     if (c)
         storage_hv->close(c);
     probes_free(p, np);
-    ids_free(admins, na);
-    ids_free(refr, nr);
+    sto_ids_free(admins, na);
+    sto_ids_free(refr, nr);
     return rc;
 }
 
@@ -563,7 +563,7 @@ static int
 set_links(struct db_txn *t, json_object *u, const char *table,
           const char *id, char *const *ids, size_t n)
 {
-    if (jr_links(t, u, table, id) < 0)
+    if (sto_jr_links(t, u, table, id) < 0)
         return -1;
     return db_txn_links_set(t, table, id, ids, n);
 }
@@ -573,12 +573,12 @@ fsrv_update_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
                  json_object *u)
 {
     struct storage_view tv = { NULL, t };
-    const char *id = jstr(args, "id");
+    const char *id = sto_jstr(args, "id");
     AUTOPTR(json_object) json_object *f = NULL, *cols = NULL;
     char **admins = NULL, **refr = NULL, *AUTOFREE mgr = NULL;
     size_t na = 0, nr = 0;
     json_object *a = NULL, *r = NULL, *ud = NULL;
-    int64_t gen = jint(args, "generation", -1);
+    int64_t gen = sto_jint(args, "generation", -1);
     bool local;
     int rc = -1;
 
@@ -586,24 +586,24 @@ fsrv_update_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
         err_set(ERR_INVALID, "fileserver.update needs 'id'");
         return -1;
     }
-    if (!(f = db_txn_row_get(t, mt("FileServer"), id)))
+    if (!(f = db_txn_row_get(t, sto_mt("FileServer"), id)))
         return -1;
-    if (gen >= 0 && gen != jint(f, "generation", 0)) {
+    if (gen >= 0 && gen != sto_jint(f, "generation", 0)) {
         err_set(ERR_CONFLICT, "FileServer '%s' was changed by someone else: "
                               "the request was made from generation %" PRId64
                               " but it is at generation %" PRId64,
-                rname(f), gen, jint(f, "generation", 0));
+                sto_rname(f), gen, sto_jint(f, "generation", 0));
         return -1;
     }
-    local = str_eq(jstr(f, "file_server_type"), "LOCAL");
+    local = str_eq(sto_jstr(f, "file_server_type"), "LOCAL");
     json_object_object_get_ex(args, "admins", &a);
     json_object_object_get_ex(args, "refreshers", &r);
-    if (!(mgr = manager_uuid(job_db(ctx))) ||
+    if (!(mgr = sto_manager_uuid(job_db(ctx))) ||
         server_lists(args, &admins, &na, &refr, &nr) < 0)
         return -1;
     if ((a || r) && local) {
         err_set(ERR_STATE, "the admin server of local file server '%s' is "
-                           "its own server", rname(f));
+                           "its own server", sto_rname(f));
         goto out;
     }
     if (a && na == 0) {
@@ -613,47 +613,47 @@ fsrv_update_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
     }
     if (storage_check_admins(&tv, admins, na, "admin server", mgr) < 0 ||
         storage_check_admins(&tv, refr, nr, "refresh server", mgr) < 0 ||
-        jr_row(t, u, "FileServer", id) < 0)
+        sto_jr_row(t, u, "FileServer", id) < 0)
         goto out;
     if ((a && set_links(t, u, "file_server_admins", id, admins, na) < 0) ||
         (r && set_links(t, u, "file_server_refreshers", id, refr, nr) < 0))
         goto out;
     cols = json_object_new_object();
-    if (jstr(args, "name"))
-        set_str(cols, "name", jstr(args, "name"));
-    if (jstr(args, "description"))
-        set_str(cols, "description", jstr(args, "description"));
+    if (sto_jstr(args, "name"))
+        sto_set_str(cols, "name", sto_jstr(args, "name"));
+    if (sto_jstr(args, "description"))
+        sto_set_str(cols, "description", sto_jstr(args, "description"));
     if (json_object_object_get_ex(args, "userData", &ud) && ud)
-        set_str(cols, "user_data", json_to_text(ud));
+        sto_set_str(cols, "user_data", json_to_text(ud));
     if (json_object_object_get_ex(args, "uniformExports", NULL))
         json_object_object_add(cols, "uniform_exports", json_object_new_int(
-                                   (int)jint(args, "uniformExports", 1)));
-    if (db_txn_row_update(t, mt("FileServer"), id, cols, true) < 0)
+                                   (int)sto_jint(args, "uniformExports", 1)));
+    if (db_txn_row_update(t, sto_mt("FileServer"), id, cols, true) < 0)
         goto out;
-    if (ev(ctx, t, SEV_INFORMATIONAL, "fileserver.updated", "FileServer", id,
-           jstr(args, "name") ? jstr(args, "name") : rname(f),
+    if (sto_ev(ctx, t, SEV_INFORMATIONAL, "fileserver.updated", "FileServer", id,
+           sto_jstr(args, "name") ? sto_jstr(args, "name") : sto_rname(f),
            "file server '%s' updated",
-           jstr(args, "name") ? jstr(args, "name") : rname(f)) < 0)
+           sto_jstr(args, "name") ? sto_jstr(args, "name") : sto_rname(f)) < 0)
         goto out;
     job_set_result(ctx, "FileServer", id,
-                   jstr(args, "name") ? jstr(args, "name") : rname(f));
+                   sto_jstr(args, "name") ? sto_jstr(args, "name") : sto_rname(f));
     rc = 0;
  out:
-    ids_free(admins, na);
-    ids_free(refr, nr);
+    sto_ids_free(admins, na);
+    sto_ids_free(refr, nr);
     return rc;
 }
 
 static int
 fsrv_update_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
-    AUTOPTR(json_object) json_object *u = undo_new();
+    AUTOPTR(json_object) json_object *u = sto_undo_new();
     struct db_txn *t = job_txn_begin(ctx);
 
     (void)undo;
     if (!t)
         return -1;
-    return finish(ctx, t, fsrv_update_step(ctx, t, args, u), u);
+    return sto_finish(ctx, t, fsrv_update_step(ctx, t, args, u), u);
 }
 
 /*
@@ -665,7 +665,7 @@ refresh_run(struct job_ctx *ctx, const char *fsrv_id, const char *fs_id)
 {
     struct db *db = job_db(ctx);
     struct storage_view rv = { db, NULL };
-    AUTOPTR(json_object) json_object *fsrv = NULL, *u = undo_new();
+    AUTOPTR(json_object) json_object *fsrv = NULL, *u = sto_undo_new();
     AUTOPTR(json_object) json_object *fs = NULL, *cols = NULL;
     char *AUTOFREE sid = NULL, *AUTOFREE mgr = NULL;
     struct probe *p = NULL;
@@ -675,13 +675,13 @@ refresh_run(struct job_ctx *ctx, const char *fsrv_id, const char *fs_id)
     int rc = -1;
 
     if (fs_id) {
-        if (!(fs = sv_get(&rv, "FileSystem", fs_id)))
+        if (!(fs = sto_sv_get(&rv, "FileSystem", fs_id)))
             return -1;
-        fsrv_id = jstr(fs, "file_server_id");
+        fsrv_id = sto_jstr(fs, "file_server_id");
     }
-    if (!(fsrv = sv_get(&rv, "FileServer", fsrv_id)) ||
-        !(mgr = manager_uuid(db)) ||
-        !(sid = acting_server(&rv, fsrv, true)))
+    if (!(fsrv = sto_sv_get(&rv, "FileServer", fsrv_id)) ||
+        !(mgr = sto_manager_uuid(db)) ||
+        !(sid = sto_acting_server(&rv, fsrv, true)))
         return -1;
     job_progress(ctx, "connecting to %s", sid);
     if (!(c = storage_server_open(db, sid)) ||
@@ -692,7 +692,7 @@ refresh_run(struct job_ctx *ctx, const char *fsrv_id, const char *fs_id)
     if (!(t = job_txn_begin(ctx)))
         goto out;
     json_object_put(fsrv);
-    if (!(fsrv = db_txn_row_get(t, mt("FileServer"), fsrv_id)))
+    if (!(fsrv = db_txn_row_get(t, sto_mt("FileServer"), fsrv_id)))
         goto fail;
     for (i = 0; i < np; i++) {
         if (apply_probe(ctx, t, u, fsrv, &p[i], mgr) < 0)
@@ -701,27 +701,27 @@ refresh_run(struct job_ctx *ctx, const char *fsrv_id, const char *fs_id)
     cols = json_object_new_object();
     json_object_object_add(cols, "refreshed_ms",
                            json_object_new_int64(time_now_ms()));
-    if (jr_row(t, u, "FileServer", fsrv_id) < 0 ||
-        db_txn_row_update(t, mt("FileServer"), fsrv_id, cols, !fs_id) < 0)
+    if (sto_jr_row(t, u, "FileServer", fsrv_id) < 0 ||
+        db_txn_row_update(t, sto_mt("FileServer"), fsrv_id, cols, !fs_id) < 0)
         goto fail;
     if (fs_id) {
-        if (ev(ctx, t, SEV_INFORMATIONAL, "filesystem.refreshed",
-               "FileSystem", fs_id, rname(fs), "file system '%s' refreshed",
-               rname(fs)) < 0)
+        if (sto_ev(ctx, t, SEV_INFORMATIONAL, "filesystem.refreshed",
+               "FileSystem", fs_id, sto_rname(fs), "file system '%s' refreshed",
+               sto_rname(fs)) < 0)
             goto fail;
-        job_set_result(ctx, "FileSystem", fs_id, rname(fs));
+        job_set_result(ctx, "FileSystem", fs_id, sto_rname(fs));
     } else {
         char sname[256];
         struct storage_view tv = { NULL, t };
 
-        if (ev(ctx, t, SEV_INFORMATIONAL, "fileserver.refreshed",
-               "FileServer", fsrv_id, rname(fsrv), "file server '%s' "
-               "refreshed through server '%s'", rname(fsrv),
-               sv_name(&tv, "Server", sid, sname, sizeof(sname))) < 0)
+        if (sto_ev(ctx, t, SEV_INFORMATIONAL, "fileserver.refreshed",
+               "FileServer", fsrv_id, sto_rname(fsrv), "file server '%s' "
+               "refreshed through server '%s'", sto_rname(fsrv),
+               sto_sv_name(&tv, "Server", sid, sname, sizeof(sname))) < 0)
             goto fail;
-        job_set_result(ctx, "FileServer", fsrv_id, rname(fsrv));
+        job_set_result(ctx, "FileServer", fsrv_id, sto_rname(fsrv));
     }
-    rc = finish(ctx, t, 0, u);
+    rc = sto_finish(ctx, t, 0, u);
     t = NULL;
     goto out;
  fail:
@@ -737,22 +737,22 @@ static int
 fsrv_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     (void)undo;
-    if (!jstr(args, "id")) {
+    if (!sto_jstr(args, "id")) {
         err_set(ERR_INVALID, "fileserver.refresh needs 'id'");
         return -1;
     }
-    return refresh_run(ctx, jstr(args, "id"), NULL);
+    return refresh_run(ctx, sto_jstr(args, "id"), NULL);
 }
 
 static int
 fs_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     (void)undo;
-    if (!jstr(args, "id")) {
+    if (!sto_jstr(args, "id")) {
         err_set(ERR_INVALID, "filesystem.refresh needs 'id'");
         return -1;
     }
-    return refresh_run(ctx, NULL, jstr(args, "id"));
+    return refresh_run(ctx, NULL, sto_jstr(args, "id"));
 }
 
 static int
@@ -760,7 +760,7 @@ fsrv_delete_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
                  json_object *u)
 {
     struct storage_view tv = { NULL, t };
-    const char *id = jstr(args, "id");
+    const char *id = sto_jstr(args, "id");
     AUTOPTR(json_object) json_object *f = NULL;
     char **fss = NULL;
     size_t n = 0, i;
@@ -770,40 +770,40 @@ fsrv_delete_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
         err_set(ERR_INVALID, "fileserver.delete needs 'id'");
         return -1;
     }
-    if (!(f = db_txn_row_get(t, mt("FileServer"), id)) ||
+    if (!(f = db_txn_row_get(t, sto_mt("FileServer"), id)) ||
         storage_check_fileserver_delete(&tv, id) < 0)
         return -1;
-    if (jr_row(t, u, "FileServer", id) < 0 ||
-        sv_ids(&tv, "FileSystem", "file_server_id", id, &fss, &n) < 0)
+    if (sto_jr_row(t, u, "FileServer", id) < 0 ||
+        sto_sv_ids(&tv, "FileSystem", "file_server_id", id, &fss, &n) < 0)
         return -1;
     for (i = 0; i < n; i++) {
-        if (jr_row(t, u, "FileSystem", fss[i]) < 0)
+        if (sto_jr_row(t, u, "FileSystem", fss[i]) < 0)
             goto out;
     }
-    if (jr_links(t, u, "file_server_admins", id) < 0 ||
-        jr_links(t, u, "file_server_refreshers", id) < 0 ||
-        db_txn_row_delete(t, mt("FileServer"), id) < 0 ||
-        ev(ctx, t, SEV_INFORMATIONAL, "fileserver.deleted", "FileServer", id,
-           rname(f), "file server '%s' and its %zu file system%s removed "
-           "from this Manager", rname(f), n, n == 1 ? "" : "s") < 0)
+    if (sto_jr_links(t, u, "file_server_admins", id) < 0 ||
+        sto_jr_links(t, u, "file_server_refreshers", id) < 0 ||
+        db_txn_row_delete(t, sto_mt("FileServer"), id) < 0 ||
+        sto_ev(ctx, t, SEV_INFORMATIONAL, "fileserver.deleted", "FileServer", id,
+           sto_rname(f), "file server '%s' and its %zu file system%s removed "
+           "from this Manager", sto_rname(f), n, n == 1 ? "" : "s") < 0)
         goto out;
-    job_set_result(ctx, "FileServer", id, rname(f));
+    job_set_result(ctx, "FileServer", id, sto_rname(f));
     rc = 0;
  out:
-    ids_free(fss, n);
+    sto_ids_free(fss, n);
     return rc;
 }
 
 static int
 fsrv_delete_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
-    AUTOPTR(json_object) json_object *u = undo_new();
+    AUTOPTR(json_object) json_object *u = sto_undo_new();
     struct db_txn *t = job_txn_begin(ctx);
 
     (void)undo;
     if (!t)
         return -1;
-    return finish(ctx, t, fsrv_delete_step(ctx, t, args, u), u);
+    return sto_finish(ctx, t, fsrv_delete_step(ctx, t, args, u), u);
 }
 
 /* The iSCSI initiator name of server @server_id. Caller frees. */
@@ -831,7 +831,7 @@ initiator_sync(struct job_ctx *ctx, struct db_txn *t, const char *server_id,
 {
     char *AUTOFREE iqn = storage_initiator_iqn(server_id);
     AUTOPTR(json_object) json_object *row = db_txn_row_get(
-        t, mt("StorageInitiator"), iqn);
+        t, sto_mt("StorageInitiator"), iqn);
 
     if (row)
         return 0;
@@ -839,13 +839,13 @@ initiator_sync(struct job_ctx *ctx, struct db_txn *t, const char *server_id,
         return -1;
     err_clear();
     row = json_object_new_object();
-    set_str(row, "id", iqn);
-    set_str(row, "name", iqn);
-    set_str(row, "server_id", server_id);
-    set_str(row, "initiator_type", "ISCSI");
-    if (db_txn_row_insert(t, mt("StorageInitiator"), row) < 0)
+    sto_set_str(row, "id", iqn);
+    sto_set_str(row, "name", iqn);
+    sto_set_str(row, "server_id", server_id);
+    sto_set_str(row, "initiator_type", "ISCSI");
+    if (db_txn_row_insert(t, sto_mt("StorageInitiator"), row) < 0)
         return -1;
-    return ev(ctx, t, SEV_INFORMATIONAL, "storageinitiator.created",
+    return sto_ev(ctx, t, SEV_INFORMATIONAL, "storageinitiator.created",
               "StorageInitiator", iqn, iqn, "iSCSI initiator '%s' of server "
               "'%s' found", iqn, server_name);
 }
@@ -865,26 +865,26 @@ storage_local_sync(struct job_ctx *ctx, struct db_txn *t,
     bool *seen = NULL;
     int rc = -1;
 
-    if (sv_ids(&tv, "FileServer", "server_id", server_id, &ids, &n) < 0)
+    if (sto_sv_ids(&tv, "FileServer", "server_id", server_id, &ids, &n) < 0)
         return -1;
     if (n > 0) {
         fsrv_id = xstrdup(ids[0]);
-        if (!(fsrv = db_txn_row_get(t, mt("FileServer"), fsrv_id)))
+        if (!(fsrv = db_txn_row_get(t, sto_mt("FileServer"), fsrv_id)))
             goto out;
     } else {
-        fsrv_id = model_id_new(mt("FileServer"));
+        fsrv_id = model_id_new(sto_mt("FileServer"));
         name = xasprintf("Local FS %s", server_name);
         fsrv = json_object_new_object();
-        set_str(fsrv, "id", fsrv_id);
-        set_str(fsrv, "name", name);
-        set_str(fsrv, "file_server_type", "LOCAL");
-        set_str(fsrv, "plugin_id", OCFS2_PLUGIN);
-        set_str(fsrv, "access_host", "");
-        set_str(fsrv, "server_id", server_id);
+        sto_set_str(fsrv, "id", fsrv_id);
+        sto_set_str(fsrv, "name", name);
+        sto_set_str(fsrv, "file_server_type", "LOCAL");
+        sto_set_str(fsrv, "plugin_id", OCFS2_PLUGIN);
+        sto_set_str(fsrv, "access_host", "");
+        sto_set_str(fsrv, "server_id", server_id);
         json_object_object_add(fsrv, "refreshed_ms",
                                json_object_new_int64(time_now_ms()));
-        if (db_txn_row_insert(t, mt("FileServer"), fsrv) < 0 ||
-            ev(ctx, t, SEV_INFORMATIONAL, "fileserver.created", "FileServer",
+        if (db_txn_row_insert(t, sto_mt("FileServer"), fsrv) < 0 ||
+            sto_ev(ctx, t, SEV_INFORMATIONAL, "fileserver.created", "FileServer",
                fsrv_id, name, "local file server '%s' of server '%s' "
                "found", name, server_name) < 0)
             goto out;
@@ -893,7 +893,7 @@ storage_local_sync(struct job_ctx *ctx, struct db_txn *t,
     rc = db_txn_links_set(t, "file_server_admins", fsrv_id, one, 1);
     xfree(one[0]);
     if (rc < 0 || initiator_sync(ctx, t, server_id, server_name) < 0 ||
-        sv_ids(&tv, "FileSystem", "file_server_id", fsrv_id, &known,
+        sto_sv_ids(&tv, "FileSystem", "file_server_id", fsrv_id, &known,
                &nknown) < 0)
         goto out;
     rc = -1;
@@ -912,12 +912,12 @@ storage_local_sync(struct job_ctx *ctx, struct db_txn *t,
                                             d->allocation_bytes
                                       : 0;
         for (k = 0; k < nknown && !p.fs_id; k++) {
-            AUTOPTR(json_object) json_object *fs = sv_get(&tv, "FileSystem",
+            AUTOPTR(json_object) json_object *fs = sto_sv_get(&tv, "FileSystem",
                                                           known[k]);
 
             if (!fs)
                 goto out;
-            if (str_eq(jstr(fs, "path"), d->path)) {
+            if (str_eq(sto_jstr(fs, "path"), d->path)) {
                 p.fs_id = xstrdup(known[k]);
                 seen[k] = true;
             }
@@ -925,7 +925,7 @@ storage_local_sync(struct job_ctx *ctx, struct db_txn *t,
         /* No journal: discovery's own undo removes the server, and its
          * local storage with it. */
         {
-            AUTOPTR(json_object) json_object *scratch = undo_new();
+            AUTOPTR(json_object) json_object *scratch = sto_undo_new();
             int arc = apply_probe(ctx, t, scratch, fsrv, &p, NULL);
 
             xfree(p.path);
@@ -935,7 +935,7 @@ storage_local_sync(struct job_ctx *ctx, struct db_txn *t,
         }
     }
     for (k = 0; k < nknown; k++) {
-        AUTOPTR(json_object) json_object *scratch = undo_new();
+        AUTOPTR(json_object) json_object *scratch = sto_undo_new();
         struct probe p;
 
         if (seen[k])
@@ -949,8 +949,8 @@ storage_local_sync(struct job_ctx *ctx, struct db_txn *t,
     rc = 0;
  out:
     xfree(seen);
-    ids_free(known, nknown);
-    ids_free(ids, n);
+    sto_ids_free(known, nknown);
+    sto_ids_free(ids, n);
     return rc;
 }
 
@@ -960,53 +960,53 @@ storage_server_snapshot(struct db_txn *t, const char *server_id)
     static const char *const tables[] = { "file_server_admins",
                                           "file_server_refreshers" };
     struct storage_view tv = { NULL, t };
-    json_object *u = undo_new();
+    json_object *u = sto_undo_new();
     char **ids = NULL, **fss = NULL, **links = NULL;
     size_t n = 0, nfs = 0, nl = 0, i, k, j;
 
     /* Its local file server and file systems go with it. */
-    if (sv_ids(&tv, "FileServer", "server_id", server_id, &ids, &n) < 0)
+    if (sto_sv_ids(&tv, "FileServer", "server_id", server_id, &ids, &n) < 0)
         goto fail;
     for (i = 0; i < n; i++) {
-        if (jr_row(t, u, "FileServer", ids[i]) < 0 ||
-            sv_ids(&tv, "FileSystem", "file_server_id", ids[i], &fss,
+        if (sto_jr_row(t, u, "FileServer", ids[i]) < 0 ||
+            sto_sv_ids(&tv, "FileSystem", "file_server_id", ids[i], &fss,
                    &nfs) < 0)
             goto fail;
         for (k = 0; k < nfs; k++) {
-            if (jr_row(t, u, "FileSystem", fss[k]) < 0)
+            if (sto_jr_row(t, u, "FileSystem", fss[k]) < 0)
                 goto fail;
         }
-        ids_free(fss, nfs);
+        sto_ids_free(fss, nfs);
         fss = NULL;
         nfs = 0;
     }
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     ids = NULL;
     n = 0;
     /* Its storage initiators go too, and leave their access groups;
      * and it leaves the admin lists of storage arrays. */
-    if (sv_ids(&tv, "StorageInitiator", "server_id", server_id, &ids,
+    if (sto_sv_ids(&tv, "StorageInitiator", "server_id", server_id, &ids,
                &n) < 0)
         goto fail;
     for (i = 0; i < n; i++) {
-        if (jr_row(t, u, "StorageInitiator", ids[i]) < 0)
+        if (sto_jr_row(t, u, "StorageInitiator", ids[i]) < 0)
             goto fail;
     }
     if (n > 0) {
-        if (sv_ids(&tv, "AccessGroup", NULL, NULL, &fss, &nfs) < 0)
+        if (sto_sv_ids(&tv, "AccessGroup", NULL, NULL, &fss, &nfs) < 0)
             goto fail;
         for (k = 0; k < nfs; k++) {
-            if (jr_links(t, u, "access_group_initiators", fss[k]) < 0)
+            if (sto_jr_links(t, u, "access_group_initiators", fss[k]) < 0)
                 goto fail;
         }
-        ids_free(fss, nfs);
+        sto_ids_free(fss, nfs);
         fss = NULL;
         nfs = 0;
     }
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     ids = NULL;
     n = 0;
-    if (sv_ids(&tv, "StorageArray", NULL, NULL, &ids, &n) < 0)
+    if (sto_sv_ids(&tv, "StorageArray", NULL, NULL, &ids, &n) < 0)
         goto fail;
     for (i = 0; i < n; i++) {
         if (db_txn_links_get(t, "storage_array_admins", ids[i], &links,
@@ -1014,18 +1014,18 @@ storage_server_snapshot(struct db_txn *t, const char *server_id)
             goto fail;
         for (j = 0; j < nl; j++) {
             if (strcmp(links[j], server_id) == 0 &&
-                jr_links(t, u, "storage_array_admins", ids[i]) < 0)
+                sto_jr_links(t, u, "storage_array_admins", ids[i]) < 0)
                 goto fail;
         }
-        ids_free(links, nl);
+        sto_ids_free(links, nl);
         links = NULL;
         nl = 0;
     }
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     ids = NULL;
     n = 0;
     /* And it leaves the admin and refresh lists it is on. */
-    if (sv_ids(&tv, "FileServer", NULL, NULL, &ids, &n) < 0)
+    if (sto_sv_ids(&tv, "FileServer", NULL, NULL, &ids, &n) < 0)
         goto fail;
     for (i = 0; i < n; i++) {
         for (k = 0; k < 2; k++) {
@@ -1033,20 +1033,20 @@ storage_server_snapshot(struct db_txn *t, const char *server_id)
                 goto fail;
             for (j = 0; j < nl; j++) {
                 if (strcmp(links[j], server_id) == 0 &&
-                    jr_links(t, u, tables[k], ids[i]) < 0)
+                    sto_jr_links(t, u, tables[k], ids[i]) < 0)
                     goto fail;
             }
-            ids_free(links, nl);
+            sto_ids_free(links, nl);
             links = NULL;
             nl = 0;
         }
     }
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     return u;
  fail:
-    ids_free(links, nl);
-    ids_free(fss, nfs);
-    ids_free(ids, n);
+    sto_ids_free(links, nl);
+    sto_ids_free(fss, nfs);
+    sto_ids_free(ids, n);
     json_object_put(u);
     return NULL;
 }
@@ -1056,7 +1056,7 @@ storage_server_restore(struct db_txn *t, json_object *snap)
 {
     if (!snap)
         return 0;
-    return journal_apply(NULL, t, snap);
+    return sto_journal_apply(NULL, t, snap);
 }
 
 /* ---- the operations (op_storage.c lists them) ---- */

@@ -10,7 +10,7 @@
  * a server the repository is presented to (or the file system's admin
  * server) through the hv layer with no transaction open, then check again
  * inside job_txn_begin(), write rows, events and the undo journal
- * (storage_int.h) and commit with finish(). These operations change
+ * (storage_int.h) and commit with sto_finish(). These operations change
  * hosts, so their undo runs hv actions and may not run after a restart
  * (undo_after_restart false), except repo.refresh.
  *
@@ -42,11 +42,11 @@ repo_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     struct db *db = job_db(ctx);
     struct storage_view rv = { db, NULL }, tv = { NULL, NULL };
-    const char *id = jstr(args, "id"), *fs_id = jstr(args, "fs");
-    const char *name = jstr(args, "name");
-    const char *share = jstr(args, "sharePath") ? jstr(args, "sharePath")
+    const char *id = sto_jstr(args, "id"), *fs_id = sto_jstr(args, "fs");
+    const char *name = sto_jstr(args, "name");
+    const char *share = sto_jstr(args, "sharePath") ? sto_jstr(args, "sharePath")
                                                 : "";
-    AUTOPTR(json_object) json_object *row = NULL, *u = undo_new();
+    AUTOPTR(json_object) json_object *row = NULL, *u = sto_undo_new();
     char *AUTOFREE mgr = NULL, *AUTOFREE text = NULL;
     char *AUTOFREE found = NULL;
     struct fs_access a = { 0 };
@@ -61,22 +61,22 @@ repo_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         err_set(ERR_INVALID, "repo.create needs 'id', 'fs' and 'name'");
         return -1;
     }
-    if (!(mgr = manager_uuid(db)) ||
+    if (!(mgr = sto_manager_uuid(db)) ||
         storage_check_repo_create(&rv, fs_id, share) < 0)
         return -1;
     job_progress(ctx, "connecting to the admin server");
-    if (fs_access_open(db, fs_id, &a) < 0)
+    if (sto_fs_access_open(db, fs_id, &a) < 0)
         return -1;
     /* A repository nobody registered may sit there already. A file
      * system not found is no repository: the mount decides whether it
      * can be made (a local directory is created, an export is not). */
-    if (st_probe(a.conn, &a.fs, share, &sp, &found) < 0) {
+    if (sto_probe(a.conn, &a.fs, share, &sp, &found) < 0) {
         if (err_code() != ERR_NOT_FOUND)
             goto out;
         err_clear();
     }
     if (found) {
-        char *AUTOFREE other = ovsrepo_get(found, "OVS_REPO_UUID");
+        char *AUTOFREE other = sto_ovsrepo_get(found, "OVS_REPO_UUID");
 
         err_set(ERR_EXISTS, "there is a repository at share path '%s' of "
                             "the file system already ('%s'); refresh the "
@@ -85,16 +85,16 @@ repo_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         goto out;
     }
     job_progress(ctx, "building the repository on server %s", a.server_id);
-    text = ovsrepo_new(id, mgr, name, share);
-    if (tmp_mount(&a, id, share, true, &was) < 0)
+    text = sto_ovsrepo_new(id, mgr, name, share);
+    if (sto_tmp_mount(&a, id, share, true, &was) < 0)
         goto out;
     built = true;
-    rc = st_write(a.conn, id, OVSREPO, text);
-    tmp_unmount(&a, id, was);
+    rc = sto_write(a.conn, id, OVSREPO, text);
+    sto_tmp_unmount(&a, id, was);
     if (rc < 0)
         goto out;
     rc = -1;
-    fs_access_close(&a);
+    sto_fs_access_close(&a);
 
     if (!(t = job_txn_begin(ctx)))
         goto out;
@@ -102,31 +102,31 @@ repo_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     if (storage_check_repo_create(&tv, fs_id, share) < 0)
         goto fail;
     row = json_object_new_object();
-    set_str(row, "id", id);
-    set_str(row, "name", name);
-    if (jstr(args, "description"))
-        set_str(row, "description", jstr(args, "description"));
+    sto_set_str(row, "id", id);
+    sto_set_str(row, "name", name);
+    if (sto_jstr(args, "description"))
+        sto_set_str(row, "description", sto_jstr(args, "description"));
     if (json_object_object_get_ex(args, "userData", &ud) && ud)
-        set_str(row, "user_data", json_to_text(ud));
-    set_str(row, "file_system_id", fs_id);
-    set_str(row, "share_path", share);
-    set_str(row, "manager_uuid", mgr);
+        sto_set_str(row, "user_data", json_to_text(ud));
+    sto_set_str(row, "file_system_id", fs_id);
+    sto_set_str(row, "share_path", share);
+    sto_set_str(row, "manager_uuid", mgr);
     json_object_object_add(row, "refreshed", json_object_new_int(1));
     json_object_object_add(row, "refreshed_ms",
                            json_object_new_int64(time_now_ms()));
-    if (db_txn_row_insert(t, mt("Repository"), row) < 0)
+    if (db_txn_row_insert(t, sto_mt("Repository"), row) < 0)
         goto fail;
-    jr_created(u, "Repository", id);
-    h = jr_hv(u, "destroy");
-    set_str(h, "fs", fs_id);
-    set_str(h, "repo", id);
-    set_str(h, "share", share);
-    if (ev(ctx, t, SEV_INFORMATIONAL, "repository.created", "Repository", id,
+    sto_jr_created(u, "Repository", id);
+    h = sto_jr_hv(u, "destroy");
+    sto_set_str(h, "fs", fs_id);
+    sto_set_str(h, "repo", id);
+    sto_set_str(h, "share", share);
+    if (sto_ev(ctx, t, SEV_INFORMATIONAL, "repository.created", "Repository", id,
            name, "repository '%s' created%s%s; present it to servers to "
            "use it", name, *share ? " at share path " : "", share) < 0)
         goto fail;
     job_set_result(ctx, "Repository", id, name);
-    rc = finish(ctx, t, 0, u);
+    rc = sto_finish(ctx, t, 0, u);
     t = NULL;
     if (rc == 0)
         built = false;
@@ -134,16 +134,16 @@ repo_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
  fail:
     db_txn_rollback(t);
  out:
-    fs_access_close(&a);
+    sto_fs_access_close(&a);
     if (built) {
         struct err e = *err_get();
 
         /* Nothing may stay of a repository whose row was not made. */
-        if (hv_destroy(db, fs_id, id, share, NULL, true) < 0)
+        if (sto_host_destroy(db, fs_id, id, share, NULL, true) < 0)
             log_warnx("job %" PRId64 ": cannot remove the tree of "
                       "repository '%s' it built: %s", job_id(ctx), id,
                       err_message());
-        err_keep(&e);
+        sto_err_keep(&e);
     }
     return rc;
 }
@@ -153,9 +153,9 @@ present_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     struct db *db = job_db(ctx);
     struct storage_view rv = { db, NULL }, tv = { NULL, NULL };
-    const char *repo = jstr(args, "repo"), *server = jstr(args, "server");
+    const char *repo = sto_jstr(args, "repo"), *server = sto_jstr(args, "server");
     AUTOPTR(json_object) json_object *r = NULL, *s = NULL, *hold = NULL;
-    AUTOPTR(json_object) json_object *m = NULL, *u = undo_new();
+    AUTOPTR(json_object) json_object *m = NULL, *u = sto_undo_new();
     AUTOPTR(json_object) json_object *empty = json_object_new_object();
     char *AUTOFREE mgr = NULL, *AUTOFREE mid = NULL;
     char *AUTOFREE mname = NULL, *AUTOFREE path = NULL;
@@ -171,19 +171,19 @@ present_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         err_set(ERR_INVALID, "repo.present needs 'repo' and 'server'");
         return -1;
     }
-    if (!(mgr = manager_uuid(db)) ||
+    if (!(mgr = sto_manager_uuid(db)) ||
         storage_check_present(&rv, repo, server, mgr) < 0 ||
-        !(r = sv_get(&rv, "Repository", repo)) ||
-        !(s = sv_get(&rv, "Server", server)) ||
-        storage_fs_spec(db, jstr(r, "file_system_id"), &fs, &hold,
+        !(r = sto_sv_get(&rv, "Repository", repo)) ||
+        !(s = sto_sv_get(&rv, "Server", server)) ||
+        storage_fs_spec(db, sto_jstr(r, "file_system_id"), &fs, &hold,
                         NULL) < 0)
         return -1;
-    job_progress(ctx, "mounting on server %s", rname(s));
+    job_progress(ctx, "mounting on server %s", sto_rname(s));
     if (!(c = storage_server_open(db, server)))
         return -1;
-    was = st_mounted(c, repo);
+    was = sto_mounted(c, repo);
     if (was < 0 ||
-        st_mount(c, repo, &fs, jstr(r, "share_path"), false) < 0) {
+        sto_mount(c, repo, &fs, sto_jstr(r, "share_path"), false) < 0) {
         storage_hv->close(c);
         return -1;
     }
@@ -195,33 +195,33 @@ present_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     tv.t = t;
     if (storage_check_present(&tv, repo, server, mgr) < 0)
         goto fail;
-    mid = mount_id(server, repo);
+    mid = sto_mount_id(server, repo);
     path = xasprintf(REPO_MOUNT_ROOT "/%s", repo);
-    mname = xasprintf("%s_%s", rname(s), path);
+    mname = xasprintf("%s_%s", sto_rname(s), path);
     m = json_object_new_object();
-    set_str(m, "id", mid);
-    set_str(m, "name", mname);
-    set_str(m, "server_id", server);
-    set_str(m, "file_system_id", jstr(r, "file_system_id"));
-    set_str(m, "repository_id", repo);
-    set_str(m, "absolute_path", path);
-    set_str(m, "share_path", jstr(r, "share_path"));
-    if (jr_row(t, u, "Repository", repo) < 0 ||
-        db_txn_row_insert(t, mt("FileSystemMount"), m) < 0)
+    sto_set_str(m, "id", mid);
+    sto_set_str(m, "name", mname);
+    sto_set_str(m, "server_id", server);
+    sto_set_str(m, "file_system_id", sto_jstr(r, "file_system_id"));
+    sto_set_str(m, "repository_id", repo);
+    sto_set_str(m, "absolute_path", path);
+    sto_set_str(m, "share_path", sto_jstr(r, "share_path"));
+    if (sto_jr_row(t, u, "Repository", repo) < 0 ||
+        db_txn_row_insert(t, sto_mt("FileSystemMount"), m) < 0)
         goto fail;
-    jr_created(u, "FileSystemMount", mid);
+    sto_jr_created(u, "FileSystemMount", mid);
     if (mounted) {
-        h = jr_hv(u, "unmount");
-        set_str(h, "server", server);
-        set_str(h, "repo", repo);
+        h = sto_jr_hv(u, "unmount");
+        sto_set_str(h, "server", server);
+        sto_set_str(h, "repo", repo);
     }
-    if (db_txn_row_update(t, mt("Repository"), repo, empty, true) < 0 ||
-        ev(ctx, t, SEV_INFORMATIONAL, "repository.presented", "Repository",
-           repo, rname(r), "repository '%s' presented to server '%s' (%s)",
-           rname(r), rname(s), path) < 0)
+    if (db_txn_row_update(t, sto_mt("Repository"), repo, empty, true) < 0 ||
+        sto_ev(ctx, t, SEV_INFORMATIONAL, "repository.presented", "Repository",
+           repo, sto_rname(r), "repository '%s' presented to server '%s' (%s)",
+           sto_rname(r), sto_rname(s), path) < 0)
         goto fail;
-    job_set_result(ctx, "Repository", repo, rname(r));
-    rc = finish(ctx, t, 0, u);
+    job_set_result(ctx, "Repository", repo, sto_rname(r));
+    rc = sto_finish(ctx, t, 0, u);
     t = NULL;
     if (rc == 0)
         mounted = false;
@@ -232,10 +232,10 @@ present_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     if (mounted) {
         struct err e = *err_get();
 
-        if (hv_present(db, server, repo, false) < 0)
+        if (sto_host_present(db, server, repo, false) < 0)
             log_warnx("job %" PRId64 ": cannot unmount repository '%s' "
                       "again: %s", job_id(ctx), repo, err_message());
-        err_keep(&e);
+        sto_err_keep(&e);
     }
     return rc;
 }
@@ -245,9 +245,9 @@ unpresent_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     struct db *db = job_db(ctx);
     struct storage_view rv = { db, NULL }, tv = { NULL, NULL };
-    const char *repo = jstr(args, "repo"), *server = jstr(args, "server");
+    const char *repo = sto_jstr(args, "repo"), *server = sto_jstr(args, "server");
     AUTOPTR(json_object) json_object *r = NULL, *s = NULL;
-    AUTOPTR(json_object) json_object *u = undo_new();
+    AUTOPTR(json_object) json_object *u = sto_undo_new();
     AUTOPTR(json_object) json_object *empty = json_object_new_object();
     char *AUTOFREE mid = NULL;
     struct db_txn *t = NULL;
@@ -261,43 +261,43 @@ unpresent_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         return -1;
     }
     if (storage_check_unpresent(&rv, repo, server) < 0 ||
-        !(r = sv_get(&rv, "Repository", repo)) ||
-        !(s = sv_get(&rv, "Server", server)))
+        !(r = sto_sv_get(&rv, "Repository", repo)) ||
+        !(s = sto_sv_get(&rv, "Server", server)))
         return -1;
     /* A server that is down keeps its mount until it comes back; the
      * Manager's record goes now (with a WARNING), or the server could
      * never be deleted. */
-    reachable = str_eq(jstr(s, "run_state"), "RUNNING");
+    reachable = str_eq(sto_jstr(s, "run_state"), "RUNNING");
     if (reachable) {
-        job_progress(ctx, "unmounting from server %s", rname(s));
-        if (hv_present(db, server, repo, false) < 0)
+        job_progress(ctx, "unmounting from server %s", sto_rname(s));
+        if (sto_host_present(db, server, repo, false) < 0)
             return -1;
         unmounted = true;
     }
     if (!(t = job_txn_begin(ctx)))
         goto out;
     tv.t = t;
-    mid = mount_id(server, repo);
+    mid = sto_mount_id(server, repo);
     if (storage_check_unpresent(&tv, repo, server) < 0 ||
-        jr_row(t, u, "Repository", repo) < 0 ||
-        jr_row(t, u, "FileSystemMount", mid) < 0 ||
-        db_txn_row_delete(t, mt("FileSystemMount"), mid) < 0 ||
-        db_txn_row_update(t, mt("Repository"), repo, empty, true) < 0)
+        sto_jr_row(t, u, "Repository", repo) < 0 ||
+        sto_jr_row(t, u, "FileSystemMount", mid) < 0 ||
+        db_txn_row_delete(t, sto_mt("FileSystemMount"), mid) < 0 ||
+        db_txn_row_update(t, sto_mt("Repository"), repo, empty, true) < 0)
         goto fail;
     if (unmounted) {
-        h = jr_hv(u, "mount");
-        set_str(h, "server", server);
-        set_str(h, "repo", repo);
+        h = sto_jr_hv(u, "mount");
+        sto_set_str(h, "server", server);
+        sto_set_str(h, "repo", repo);
     }
-    if (ev(ctx, t, reachable ? SEV_INFORMATIONAL : SEV_WARNING,
-           "repository.unpresented", "Repository", repo, rname(r),
+    if (sto_ev(ctx, t, reachable ? SEV_INFORMATIONAL : SEV_WARNING,
+           "repository.unpresented", "Repository", repo, sto_rname(r),
            reachable ? "repository '%s' unpresented from server '%s'"
                      : "repository '%s' unpresented from server '%s', "
                        "which is not running: it may still have it mounted",
-           rname(r), rname(s)) < 0)
+           sto_rname(r), sto_rname(s)) < 0)
         goto fail;
-    job_set_result(ctx, "Repository", repo, rname(r));
-    rc = finish(ctx, t, 0, u);
+    job_set_result(ctx, "Repository", repo, sto_rname(r));
+    rc = sto_finish(ctx, t, 0, u);
     t = NULL;
     if (rc == 0)
         unmounted = false;
@@ -308,10 +308,10 @@ unpresent_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     if (unmounted) {
         struct err e = *err_get();
 
-        if (hv_present(db, server, repo, true) < 0)
+        if (sto_host_present(db, server, repo, true) < 0)
             log_warnx("job %" PRId64 ": cannot mount repository '%s' "
                       "again: %s", job_id(ctx), repo, err_message());
-        err_keep(&e);
+        sto_err_keep(&e);
     }
     return rc;
 }
@@ -326,9 +326,9 @@ owner_run(struct job_ctx *ctx, json_object *args, bool take)
 {
     struct db *db = job_db(ctx);
     struct storage_view rv = { db, NULL }, tv = { NULL, NULL };
-    const char *repo = jstr(args, "repo"), *verb = take ? "take" : "release";
+    const char *repo = sto_jstr(args, "repo"), *verb = take ? "take" : "release";
     AUTOPTR(json_object) json_object *r = NULL, *cols = NULL;
-    AUTOPTR(json_object) json_object *u = undo_new();
+    AUTOPTR(json_object) json_object *u = sto_undo_new();
     char *AUTOFREE mgr = NULL, *AUTOFREE old = NULL, *AUTOFREE text = NULL;
     const char *fs_id, *share;
     struct fs_access a = { 0 };
@@ -341,65 +341,65 @@ owner_run(struct job_ctx *ctx, json_object *args, bool take)
         err_set(ERR_INVALID, "repo.%s needs 'repo'", verb);
         return -1;
     }
-    if (!(mgr = manager_uuid(db)) ||
+    if (!(mgr = sto_manager_uuid(db)) ||
         (take ? storage_check_take(&rv, repo, mgr)
               : storage_check_release(&rv, repo, mgr)) < 0 ||
-        !(r = sv_get(&rv, "Repository", repo)))
+        !(r = sto_sv_get(&rv, "Repository", repo)))
         return -1;
-    fs_id = jstr(r, "file_system_id");
-    share = jstr(r, "share_path") ? jstr(r, "share_path") : "";
+    fs_id = sto_jstr(r, "file_system_id");
+    share = sto_jstr(r, "share_path") ? sto_jstr(r, "share_path") : "";
     job_progress(ctx, "rewriting the repository's .ovsrepo");
-    if (fs_access_open(db, fs_id, &a) < 0)
+    if (sto_fs_access_open(db, fs_id, &a) < 0)
         return -1;
-    if (tmp_mount(&a, repo, share, false, &was) < 0)
+    if (sto_tmp_mount(&a, repo, share, false, &was) < 0)
         goto out;
-    if (st_read(a.conn, repo, OVSREPO, &old) < 0) {
+    if (sto_read(a.conn, repo, OVSREPO, &old) < 0) {
         if (err_code() != ERR_NOT_FOUND) {
-            tmp_unmount(&a, repo, was);
+            sto_tmp_unmount(&a, repo, was);
             goto out;
         }
         err_clear();
         /* None: written afresh; the undo writes one naming the owner
          * the row named. */
-        old = ovsrepo_new(repo, jstr(r, "manager_uuid"), rname(r), share);
-        text = ovsrepo_new(repo, take ? mgr : "", rname(r), share);
+        old = sto_ovsrepo_new(repo, sto_jstr(r, "manager_uuid"), sto_rname(r), share);
+        text = sto_ovsrepo_new(repo, take ? mgr : "", sto_rname(r), share);
     } else {
-        text = ovsrepo_set(old, "OVS_REPO_MGR_UUID", take ? mgr : "");
+        text = sto_ovsrepo_set(old, "OVS_REPO_MGR_UUID", take ? mgr : "");
     }
-    rc = st_write(a.conn, repo, OVSREPO, text);
-    tmp_unmount(&a, repo, was);
+    rc = sto_write(a.conn, repo, OVSREPO, text);
+    sto_tmp_unmount(&a, repo, was);
     if (rc < 0)
         goto out;
     rc = -1;
     written = true;
-    fs_access_close(&a);
+    sto_fs_access_close(&a);
 
     if (!(t = job_txn_begin(ctx)))
         goto out;
     tv.t = t;
     if ((take ? storage_check_take(&tv, repo, mgr)
               : storage_check_release(&tv, repo, mgr)) < 0 ||
-        jr_row(t, u, "Repository", repo) < 0)
+        sto_jr_row(t, u, "Repository", repo) < 0)
         goto fail;
     cols = json_object_new_object();
-    set_str(cols, "manager_uuid", take ? mgr : NULL);
-    if (db_txn_row_update(t, mt("Repository"), repo, cols, true) < 0)
+    sto_set_str(cols, "manager_uuid", take ? mgr : NULL);
+    if (db_txn_row_update(t, sto_mt("Repository"), repo, cols, true) < 0)
         goto fail;
-    h = jr_hv(u, "ovsrepo");
-    set_str(h, "fs", fs_id);
-    set_str(h, "repo", repo);
-    set_str(h, "share", share);
-    set_str(h, "text", old);
-    if (ev(ctx, t, SEV_INFORMATIONAL,
+    h = sto_jr_hv(u, "ovsrepo");
+    sto_set_str(h, "fs", fs_id);
+    sto_set_str(h, "repo", repo);
+    sto_set_str(h, "share", share);
+    sto_set_str(h, "text", old);
+    if (sto_ev(ctx, t, SEV_INFORMATIONAL,
            take ? "repository.taken" : "repository.released", "Repository",
-           repo, rname(r),
+           repo, sto_rname(r),
            take ? "this Manager took ownership of repository '%s'"
                 : "this Manager released ownership of repository '%s': "
                   "another Manager may take it",
-           rname(r)) < 0)
+           sto_rname(r)) < 0)
         goto fail;
-    job_set_result(ctx, "Repository", repo, rname(r));
-    rc = finish(ctx, t, 0, u);
+    job_set_result(ctx, "Repository", repo, sto_rname(r));
+    rc = sto_finish(ctx, t, 0, u);
     t = NULL;
     if (rc == 0)
         written = false;
@@ -407,15 +407,15 @@ owner_run(struct job_ctx *ctx, json_object *args, bool take)
  fail:
     db_txn_rollback(t);
  out:
-    fs_access_close(&a);
+    sto_fs_access_close(&a);
     if (written) {
         struct err e = *err_get();
 
-        if (hv_ovsrepo(db, fs_id, repo, share, old, NULL) < 0)
+        if (sto_host_ovsrepo(db, fs_id, repo, share, old, NULL) < 0)
             log_warnx("job %" PRId64 ": cannot write back the .ovsrepo of "
                       "repository '%s': %s", job_id(ctx), repo,
                       err_message());
-        err_keep(&e);
+        sto_err_keep(&e);
     }
     return rc;
 }
@@ -472,14 +472,14 @@ disk_used(const struct storage_view *v, const char *id)
     char **ids = NULL;
     size_t n = 0;
 
-    if (sv_ids(v, "VmDiskMapping", "virtual_disk_id", id, &ids, &n) < 0)
+    if (sto_sv_ids(v, "VmDiskMapping", "virtual_disk_id", id, &ids, &n) < 0)
         return -1;
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     if (n > 0)
         return 1;
-    if (sv_ids(v, "VirtualDisk", "backing_id", id, &ids, &n) < 0)
+    if (sto_sv_ids(v, "VirtualDisk", "backing_id", id, &ids, &n) < 0)
         return -1;
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     return n > 0;
 }
 
@@ -494,7 +494,7 @@ disk_cols(const struct hv_file *f, bool iso)
                                (int64_t)f->capacity_bytes));
     json_object_object_add(c, "on_disk_size", json_object_new_int64(
                                (int64_t)f->allocation_bytes));
-    set_str(c, "format", f->format[0] ? f->format : iso ? "iso" : "raw");
+    sto_set_str(c, "format", f->format[0] ? f->format : iso ? "iso" : "raw");
     return c;
 }
 
@@ -503,7 +503,7 @@ static int
 refresh_dir(struct job_ctx *ctx, struct db_txn *t, json_object *u,
             json_object *r, size_t k, const struct listing *l)
 {
-    const char *repo = jstr(r, "id");
+    const char *repo = sto_jstr(r, "id");
     size_t i;
 
     for (i = 0; i < l->n; i++) {
@@ -512,15 +512,15 @@ refresh_dir(struct job_ctx *ctx, struct db_txn *t, json_object *u,
             *cols = disk_cols(f, disk_dirs[k].dir == HV_DIR_ISOS);
         struct db_common c = { 0 };
 
-        row = db_txn_row_get(t, mt("VirtualDisk"), f->name);
-        if (row && str_eq(jstr(row, "repository_id"), repo)) {
-            if (jint(row, "size", -1) == jint(cols, "size", 0) &&
-                jint(row, "on_disk_size", -1) ==
-                    jint(cols, "on_disk_size", 0) &&
-                str_eq(jstr(row, "format"), jstr(cols, "format")))
+        row = db_txn_row_get(t, sto_mt("VirtualDisk"), f->name);
+        if (row && str_eq(sto_jstr(row, "repository_id"), repo)) {
+            if (sto_jint(row, "size", -1) == sto_jint(cols, "size", 0) &&
+                sto_jint(row, "on_disk_size", -1) ==
+                    sto_jint(cols, "on_disk_size", 0) &&
+                str_eq(sto_jstr(row, "format"), sto_jstr(cols, "format")))
                 continue;
-            if (jr_row(t, u, "VirtualDisk", f->name) < 0 ||
-                db_txn_row_update(t, mt("VirtualDisk"), f->name, cols,
+            if (sto_jr_row(t, u, "VirtualDisk", f->name) < 0 ||
+                db_txn_row_update(t, sto_mt("VirtualDisk"), f->name, cols,
                                   true) < 0)
                 return -1;
             continue;
@@ -529,11 +529,11 @@ refresh_dir(struct job_ctx *ctx, struct db_txn *t, json_object *u,
             return -1;
         err_clear();
         if (db_txn_object_common(t, f->name, &c) == 0) {
-            int e = ev(ctx, t, SEV_WARNING, "repository.name_clash",
-                       "Repository", repo, rname(r), "file '%s/%s' of "
+            int e = sto_ev(ctx, t, SEV_WARNING, "repository.name_clash",
+                       "Repository", repo, sto_rname(r), "file '%s/%s' of "
                        "repository '%s' is not listed: its name is the id "
                        "of a %s this Manager has elsewhere",
-                       disk_dirs[k].name, f->name, rname(r),
+                       disk_dirs[k].name, f->name, sto_rname(r),
                        c.type ? c.type : "?");
 
             db_common_clear(&c);
@@ -542,26 +542,26 @@ refresh_dir(struct job_ctx *ctx, struct db_txn *t, json_object *u,
             continue;
         }
         err_clear();
-        set_str(cols, "id", f->name);
-        set_str(cols, "name", f->name);
-        set_str(cols, "repository_id", repo);
-        set_str(cols, "disk_type", disk_dirs[k].disk_type);
+        sto_set_str(cols, "id", f->name);
+        sto_set_str(cols, "name", f->name);
+        sto_set_str(cols, "repository_id", repo);
+        sto_set_str(cols, "disk_type", disk_dirs[k].disk_type);
         {
             /* As the disk jobs write it: relative to the repository. */
             char *AUTOFREE path = xasprintf("/%s/%s", disk_dirs[k].name,
                                             f->name);
 
-            set_str(cols, "path", path);
+            sto_set_str(cols, "path", path);
         }
         json_object_object_add(cols, "sparse", json_object_new_int(
                                    f->allocation_bytes < f->capacity_bytes));
-        if (db_txn_row_insert(t, mt("VirtualDisk"), cols) < 0)
+        if (db_txn_row_insert(t, sto_mt("VirtualDisk"), cols) < 0)
             return -1;
-        jr_created(u, "VirtualDisk", f->name);
-        if (ev(ctx, t, SEV_INFORMATIONAL, "virtualdisk.discovered",
+        sto_jr_created(u, "VirtualDisk", f->name);
+        if (sto_ev(ctx, t, SEV_INFORMATIONAL, "virtualdisk.discovered",
                "VirtualDisk", f->name, f->name, "file '%s/%s' of "
                "repository '%s' found", disk_dirs[k].name, f->name,
-               rname(r)) < 0)
+               sto_rname(r)) < 0)
             return -1;
     }
     /* Thin clones: a qcow2 file naming another disk of the same
@@ -573,17 +573,17 @@ refresh_dir(struct job_ctx *ctx, struct db_txn *t, json_object *u,
 
         if (!f->backing[0])
             continue;
-        row = db_txn_row_get(t, mt("VirtualDisk"), f->name);
-        b = db_txn_row_get(t, mt("VirtualDisk"), f->backing);
+        row = db_txn_row_get(t, sto_mt("VirtualDisk"), f->name);
+        b = db_txn_row_get(t, sto_mt("VirtualDisk"), f->backing);
         err_clear();
-        if (!row || !b || !str_eq(jstr(row, "repository_id"), repo) ||
-            !str_eq(jstr(b, "repository_id"), repo) ||
-            str_eq(jstr(row, "backing_id"), f->backing))
+        if (!row || !b || !str_eq(sto_jstr(row, "repository_id"), repo) ||
+            !str_eq(sto_jstr(b, "repository_id"), repo) ||
+            str_eq(sto_jstr(row, "backing_id"), f->backing))
             continue;
         cols = json_object_new_object();
-        set_str(cols, "backing_id", f->backing);
-        if (jr_row(t, u, "VirtualDisk", f->name) < 0 ||
-            db_txn_row_update(t, mt("VirtualDisk"), f->name, cols, true) < 0)
+        sto_set_str(cols, "backing_id", f->backing);
+        if (sto_jr_row(t, u, "VirtualDisk", f->name) < 0 ||
+            db_txn_row_update(t, sto_mt("VirtualDisk"), f->name, cols, true) < 0)
             return -1;
     }
     return 0;
@@ -597,23 +597,23 @@ refresh_vanished(struct job_ctx *ctx, struct db_txn *t, json_object *u,
                  json_object *r, const struct listing *lists)
 {
     struct storage_view tv = { NULL, t };
-    const char *repo = jstr(r, "id");
+    const char *repo = sto_jstr(r, "id");
     char **ids = NULL;
     size_t n = 0, i, k;
     int *fate = NULL, rc = -1;
 
-    if (sv_ids(&tv, "VirtualDisk", "repository_id", repo, &ids, &n) < 0)
+    if (sto_sv_ids(&tv, "VirtualDisk", "repository_id", repo, &ids, &n) < 0)
         return -1;
     fate = xcalloc(n + 1, sizeof(*fate));
     for (i = 0; i < n; i++) {
-        AUTOPTR(json_object) json_object *d = sv_get(&tv, "VirtualDisk",
+        AUTOPTR(json_object) json_object *d = sto_sv_get(&tv, "VirtualDisk",
                                                      ids[i]);
         bool present = false;
 
         if (!d)
             goto out;
         for (k = 0; k < NDISK_DIRS; k++) {
-            if (str_eq(jstr(d, "disk_type"), disk_dirs[k].disk_type) &&
+            if (str_eq(sto_jstr(d, "disk_type"), disk_dirs[k].disk_type) &&
                 listing_find(&lists[k], ids[i]))
                 present = true;
         }
@@ -629,28 +629,28 @@ refresh_vanished(struct job_ctx *ctx, struct db_txn *t, json_object *u,
 
         if (!fate[i])
             continue;
-        if (!(d = sv_get(&tv, "VirtualDisk", ids[i])))
+        if (!(d = sto_sv_get(&tv, "VirtualDisk", ids[i])))
             goto out;
         if (fate[i] == 2) {
-            if (ev(ctx, t, SEV_WARNING, "virtualdisk.missing", "VirtualDisk",
-                   ids[i], rname(d), "the file of virtual disk '%s' is "
+            if (sto_ev(ctx, t, SEV_WARNING, "virtualdisk.missing", "VirtualDisk",
+                   ids[i], sto_rname(d), "the file of virtual disk '%s' is "
                    "missing from repository '%s'; it is kept while it is "
-                   "in use", rname(d), rname(r)) < 0)
+                   "in use", sto_rname(d), sto_rname(r)) < 0)
                 goto out;
             continue;
         }
-        if (jr_row(t, u, "VirtualDisk", ids[i]) < 0 ||
-            db_txn_row_delete(t, mt("VirtualDisk"), ids[i]) < 0 ||
-            ev(ctx, t, SEV_INFORMATIONAL, "virtualdisk.deleted",
-               "VirtualDisk", ids[i], rname(d), "the file of virtual disk "
-               "'%s' is gone from repository '%s': removed", rname(d),
-               rname(r)) < 0)
+        if (sto_jr_row(t, u, "VirtualDisk", ids[i]) < 0 ||
+            db_txn_row_delete(t, sto_mt("VirtualDisk"), ids[i]) < 0 ||
+            sto_ev(ctx, t, SEV_INFORMATIONAL, "virtualdisk.deleted",
+               "VirtualDisk", ids[i], sto_rname(d), "the file of virtual disk "
+               "'%s' is gone from repository '%s': removed", sto_rname(d),
+               sto_rname(r)) < 0)
             goto out;
     }
     rc = 0;
  out:
     xfree(fate);
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     return rc;
 }
 
@@ -691,7 +691,7 @@ list_templates(struct db *db, struct hv_conn *c, const char *repo,
     *nout = 0;
     *all = NULL;
     *nall = 0;
-    if (st_list(c, repo, HV_DIR_TEMPLATES, &files, &nf) < 0)
+    if (sto_list(c, repo, HV_DIR_TEMPLATES, &files, &nf) < 0)
         return -1;
     v = xcalloc(nf + 1, sizeof(*v));
     *all = xcalloc(nf + 1, sizeof(**all));
@@ -705,7 +705,7 @@ list_templates(struct db *db, struct hv_conn *c, const char *repo,
             continue;
         id = xasprintf("%.*s", (int)(len - slen), files[i].name);
         (*all)[(*nall)++] = xstrdup(id);
-        row = db_row_get(db, mt("Vm"), id);
+        row = db_row_get(db, sto_mt("Vm"), id);
         if (row || err_code() != ERR_NOT_FOUND) {
             json_object_put(row);
             err_clear();
@@ -713,7 +713,7 @@ list_templates(struct db *db, struct hv_conn *c, const char *repo,
             continue;
         }
         err_clear();
-        if (st_read_dir(c, repo, HV_DIR_TEMPLATES, files[i].name,
+        if (sto_read_dir(c, repo, HV_DIR_TEMPLATES, files[i].name,
                         &v[n].text) < 0) {
             log_warnx("repository '%s': cannot read template file '%s': %s",
                       repo, files[i].name, err_message());
@@ -737,7 +737,7 @@ refresh_templates(struct job_ctx *ctx, struct db_txn *t, json_object *u,
                   char *const *all, size_t nall)
 {
     struct storage_view tv = { NULL, t };
-    const char *repo = jstr(r, "id");
+    const char *repo = sto_jstr(r, "id");
     char **ids = NULL, **maps = NULL;
     size_t n = 0, nm = 0, i, k;
     int rc = -1;
@@ -758,10 +758,10 @@ refresh_templates(struct job_ctx *ctx, struct db_txn *t, json_object *u,
                                       &vm_name, &notes) < 0) {
             if (err_code() != ERR_INVALID && err_code() != ERR_EXISTS)
                 return -1;
-            if (ev(ctx, t, SEV_WARNING, "repository.bad_template",
-                   "Repository", repo, rname(r), "template file '%s%s' of "
+            if (sto_ev(ctx, t, SEV_WARNING, "repository.bad_template",
+                   "Repository", repo, sto_rname(r), "template file '%s%s' of "
                    "repository '%s' is not listed: %s", tf[i].vm_id,
-                   STORAGE_TEMPLATE_SUFFIX, rname(r), err_message()) < 0)
+                   STORAGE_TEMPLATE_SUFFIX, sto_rname(r), err_message()) < 0)
                 return -1;
             err_clear();
             continue;
@@ -769,50 +769,50 @@ refresh_templates(struct job_ctx *ctx, struct db_txn *t, json_object *u,
         for (k = 0; k < json_object_array_length(rows); k++) {
             json_object *e = json_object_array_get_idx(rows, k);
 
-            if (jstr(e, "type") && jstr(e, "id"))
-                jr_created(u, jstr(e, "type"), jstr(e, "id"));
+            if (sto_jstr(e, "type") && sto_jstr(e, "id"))
+                sto_jr_created(u, sto_jstr(e, "type"), sto_jstr(e, "id"));
         }
-        if (ev(ctx, t, SEV_INFORMATIONAL, "vm.discovered", "Vm", tf[i].vm_id,
+        if (sto_ev(ctx, t, SEV_INFORMATIONAL, "vm.discovered", "Vm", tf[i].vm_id,
                vm_name ? vm_name : tf[i].vm_id, "template '%s' found in "
                "repository '%s'", vm_name ? vm_name : tf[i].vm_id,
-               rname(r)) < 0)
+               sto_rname(r)) < 0)
             return -1;
     }
     /* Templates whose vm.cfg is gone. */
-    if (sv_ids(&tv, "Vm", "repository_id", repo, &ids, &n) < 0)
+    if (sto_sv_ids(&tv, "Vm", "repository_id", repo, &ids, &n) < 0)
         return -1;
     for (i = 0; i < n; i++) {
-        AUTOPTR(json_object) json_object *vm = sv_get(&tv, "Vm", ids[i]);
+        AUTOPTR(json_object) json_object *vm = sto_sv_get(&tv, "Vm", ids[i]);
         bool listed = false;
 
         if (!vm)
             goto out;
-        if (!str_eq(jstr(vm, "run_state"), "TEMPLATE"))
+        if (!str_eq(sto_jstr(vm, "run_state"), "TEMPLATE"))
             continue;
         for (k = 0; k < nall && !listed; k++)
             listed = strcmp(all[k], ids[i]) == 0;
         if (listed)
             continue;
-        if (jr_row(t, u, "Vm", ids[i]) < 0 ||
-            sv_ids(&tv, "VmDiskMapping", "vm_id", ids[i], &maps, &nm) < 0)
+        if (sto_jr_row(t, u, "Vm", ids[i]) < 0 ||
+            sto_sv_ids(&tv, "VmDiskMapping", "vm_id", ids[i], &maps, &nm) < 0)
             goto out;
         for (k = 0; k < nm; k++) {
-            if (jr_row(t, u, "VmDiskMapping", maps[k]) < 0)
+            if (sto_jr_row(t, u, "VmDiskMapping", maps[k]) < 0)
                 goto out;
         }
-        ids_free(maps, nm);
+        sto_ids_free(maps, nm);
         maps = NULL;
         nm = 0;
-        if (db_txn_row_delete(t, mt("Vm"), ids[i]) < 0 ||
-            ev(ctx, t, SEV_INFORMATIONAL, "vm.deleted", "Vm", ids[i],
-               rname(vm), "the vm.cfg of template '%s' is gone from "
-               "repository '%s': removed", rname(vm), rname(r)) < 0)
+        if (db_txn_row_delete(t, sto_mt("Vm"), ids[i]) < 0 ||
+            sto_ev(ctx, t, SEV_INFORMATIONAL, "vm.deleted", "Vm", ids[i],
+               sto_rname(vm), "the vm.cfg of template '%s' is gone from "
+               "repository '%s': removed", sto_rname(vm), sto_rname(r)) < 0)
             goto out;
     }
     rc = 0;
  out:
-    ids_free(maps, nm);
-    ids_free(ids, n);
+    sto_ids_free(maps, nm);
+    sto_ids_free(ids, n);
     return rc;
 }
 
@@ -820,9 +820,9 @@ static int
 repo_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     struct db *db = job_db(ctx);
-    const char *repo = jstr(args, "repo");
+    const char *repo = sto_jstr(args, "repo");
     AUTOPTR(json_object) json_object *r = NULL, *cols = NULL;
-    AUTOPTR(json_object) json_object *u = undo_new();
+    AUTOPTR(json_object) json_object *u = sto_undo_new();
     char *AUTOFREE sid = NULL;
     struct listing lists[NDISK_DIRS];
     struct storage_view tv = { NULL, NULL };
@@ -840,13 +840,13 @@ repo_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         err_set(ERR_INVALID, "repo.refresh needs 'repo'");
         return -1;
     }
-    if (!(r = db_row_get(db, mt("Repository"), repo)))
+    if (!(r = db_row_get(db, sto_mt("Repository"), repo)))
         return -1;
-    job_progress(ctx, "listing repository %s", rname(r));
-    if (!(c = storage_repo_open(db, repo, jstr(args, "server"), &sid)))
+    job_progress(ctx, "listing repository %s", sto_rname(r));
+    if (!(c = storage_repo_open(db, repo, sto_jstr(args, "server"), &sid)))
         return -1;
     for (k = 0; k < NDISK_DIRS; k++) {
-        if (st_list(c, repo, disk_dirs[k].dir, &lists[k].files,
+        if (sto_list(c, repo, disk_dirs[k].dir, &lists[k].files,
                     &lists[k].n) < 0) {
             storage_hv->close(c);
             goto out;
@@ -861,7 +861,7 @@ repo_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         goto out;
     tv.t = t;
     json_object_put(r);
-    if (!(r = db_txn_row_get(t, mt("Repository"), repo)))
+    if (!(r = db_txn_row_get(t, sto_mt("Repository"), repo)))
         goto fail;
     for (k = 0; k < NDISK_DIRS; k++) {
         if (refresh_dir(ctx, t, u, r, k, &lists[k]) < 0)
@@ -875,14 +875,14 @@ repo_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     json_object_object_add(cols, "refreshed", json_object_new_int(1));
     json_object_object_add(cols, "refreshed_ms",
                            json_object_new_int64(time_now_ms()));
-    if (jr_row(t, u, "Repository", repo) < 0 ||
-        db_txn_row_update(t, mt("Repository"), repo, cols, true) < 0 ||
-        ev(ctx, t, SEV_INFORMATIONAL, "repository.refreshed", "Repository",
-           repo, rname(r), "repository '%s' refreshed through server '%s'",
-           rname(r), sv_name(&tv, "Server", sid, sname, sizeof(sname))) < 0)
+    if (sto_jr_row(t, u, "Repository", repo) < 0 ||
+        db_txn_row_update(t, sto_mt("Repository"), repo, cols, true) < 0 ||
+        sto_ev(ctx, t, SEV_INFORMATIONAL, "repository.refreshed", "Repository",
+           repo, sto_rname(r), "repository '%s' refreshed through server '%s'",
+           sto_rname(r), sto_sv_name(&tv, "Server", sid, sname, sizeof(sname))) < 0)
         goto fail;
-    job_set_result(ctx, "Repository", repo, rname(r));
-    rc = finish(ctx, t, 0, u);
+    job_set_result(ctx, "Repository", repo, sto_rname(r));
+    rc = sto_finish(ctx, t, 0, u);
     goto out;
  fail:
     db_txn_rollback(t);
@@ -890,7 +890,7 @@ repo_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     for (k = 0; k < NDISK_DIRS; k++)
         xfree(lists[k].files);
     tmpl_files_free(tf, ntf);
-    ids_free(all, nall);
+    sto_ids_free(all, nall);
     return rc;
 }
 
@@ -911,33 +911,33 @@ delete_contents(struct db_txn *t, json_object *u, const char *repo)
     bool *taken = NULL;
     int rc = -1;
 
-    if (sv_ids(&tv, "Assembly", "repository_id", repo, &ids, &n) < 0)
+    if (sto_sv_ids(&tv, "Assembly", "repository_id", repo, &ids, &n) < 0)
         return -1;
     for (i = 0; i < n; i++) {
         static const char *const parts[] = { "AssemblyVm",
                                              "AssemblyVirtualDisk" };
 
-        if (jr_row(t, u, "Assembly", ids[i]) < 0)
+        if (sto_jr_row(t, u, "Assembly", ids[i]) < 0)
             goto out;
         for (k = 0; k < 2; k++) {
             size_t j;
 
-            if (sv_ids(&tv, parts[k], "assembly_id", ids[i], &sub, &ns) < 0)
+            if (sto_sv_ids(&tv, parts[k], "assembly_id", ids[i], &sub, &ns) < 0)
                 goto out;
             for (j = 0; j < ns; j++) {
-                if (jr_row(t, u, parts[k], sub[j]) < 0)
+                if (sto_jr_row(t, u, parts[k], sub[j]) < 0)
                     goto out;
             }
-            ids_free(sub, ns);
+            sto_ids_free(sub, ns);
             sub = NULL;
             ns = 0;
         }
     }
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     ids = NULL;
     n = 0;
     /* Disks: repeatedly those whose backing disk is recorded or none. */
-    if (sv_ids(&tv, "VirtualDisk", "repository_id", repo, &ids, &n) < 0)
+    if (sto_sv_ids(&tv, "VirtualDisk", "repository_id", repo, &ids, &n) < 0)
         goto out;
     taken = xcalloc(n + 1, sizeof(*taken));
     for (done = 0; done < n;) {
@@ -950,16 +950,16 @@ delete_contents(struct db_txn *t, json_object *u, const char *repo)
 
             if (taken[i])
                 continue;
-            if (!(d = sv_get(&tv, "VirtualDisk", ids[i])))
+            if (!(d = sto_sv_get(&tv, "VirtualDisk", ids[i])))
                 goto out;
-            b = jstr(d, "backing_id");
+            b = sto_jstr(d, "backing_id");
             for (k = 0; b && k < n; k++) {
                 if (!taken[k] && k != i && strcmp(ids[k], b) == 0)
                     ready = false;
             }
             if (!ready)
                 continue;
-            if (jr_row(t, u, "VirtualDisk", ids[i]) < 0)
+            if (sto_jr_row(t, u, "VirtualDisk", ids[i]) < 0)
                 goto out;
             taken[i] = true;
             done++;
@@ -970,32 +970,32 @@ delete_contents(struct db_txn *t, json_object *u, const char *repo)
             goto out;
         }
     }
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     ids = NULL;
     n = 0;
-    if (sv_ids(&tv, "Vm", "repository_id", repo, &ids, &n) < 0)
+    if (sto_sv_ids(&tv, "Vm", "repository_id", repo, &ids, &n) < 0)
         goto out;
     for (i = 0; i < n; i++) {
         size_t j;
 
-        if (jr_row(t, u, "Vm", ids[i]) < 0 ||
-            sv_ids(&tv, "VmDiskMapping", "vm_id", ids[i], &sub, &ns) < 0)
+        if (sto_jr_row(t, u, "Vm", ids[i]) < 0 ||
+            sto_sv_ids(&tv, "VmDiskMapping", "vm_id", ids[i], &sub, &ns) < 0)
             goto out;
         for (j = 0; j < ns; j++) {
-            if (jr_row(t, u, "VmDiskMapping", sub[j]) < 0)
+            if (sto_jr_row(t, u, "VmDiskMapping", sub[j]) < 0)
                 goto out;
         }
-        ids_free(sub, ns);
+        sto_ids_free(sub, ns);
         sub = NULL;
         ns = 0;
-        if (db_txn_row_delete(t, mt("Vm"), ids[i]) < 0)
+        if (db_txn_row_delete(t, sto_mt("Vm"), ids[i]) < 0)
             goto out;
     }
     rc = 0;
  out:
     xfree(taken);
-    ids_free(sub, ns);
-    ids_free(ids, n);
+    sto_ids_free(sub, ns);
+    sto_ids_free(ids, n);
     return rc;
 }
 
@@ -1004,8 +1004,8 @@ repo_delete_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     struct db *db = job_db(ctx);
     struct storage_view rv = { db, NULL }, tv = { NULL, NULL };
-    const char *repo = jstr(args, "repo"), *fs_id, *share;
-    AUTOPTR(json_object) json_object *r = NULL, *u = undo_new();
+    const char *repo = sto_jstr(args, "repo"), *fs_id, *share;
+    AUTOPTR(json_object) json_object *r = NULL, *u = sto_undo_new();
     char *AUTOFREE mgr = NULL, *AUTOFREE text = NULL;
     struct db_txn *t = NULL;
     bool owned, destroyed = false;
@@ -1017,16 +1017,16 @@ repo_delete_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         err_set(ERR_INVALID, "repo.delete needs 'repo'");
         return -1;
     }
-    if (!(mgr = manager_uuid(db)) ||
+    if (!(mgr = sto_manager_uuid(db)) ||
         storage_check_repo_delete(&rv, repo, mgr) < 0 ||
-        !(r = sv_get(&rv, "Repository", repo)))
+        !(r = sto_sv_get(&rv, "Repository", repo)))
         return -1;
-    owned = str_eq(jstr(r, "manager_uuid"), mgr);
-    fs_id = jstr(r, "file_system_id");
-    share = jstr(r, "share_path") ? jstr(r, "share_path") : "";
+    owned = str_eq(sto_jstr(r, "manager_uuid"), mgr);
+    fs_id = sto_jstr(r, "file_system_id");
+    share = sto_jstr(r, "share_path") ? sto_jstr(r, "share_path") : "";
     if (owned) {
         job_progress(ctx, "removing the repository's files");
-        if (hv_destroy(db, fs_id, repo, share, &text, true) < 0)
+        if (sto_host_destroy(db, fs_id, repo, share, &text, true) < 0)
             return -1;
         destroyed = true;
     }
@@ -1034,32 +1034,32 @@ repo_delete_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         goto out;
     tv.t = t;
     if (storage_check_repo_delete(&tv, repo, mgr) < 0 ||
-        jr_row(t, u, "Repository", repo) < 0 ||
+        sto_jr_row(t, u, "Repository", repo) < 0 ||
         (!owned && delete_contents(t, u, repo) < 0) ||
-        db_txn_row_delete(t, mt("Repository"), repo) < 0)
+        db_txn_row_delete(t, sto_mt("Repository"), repo) < 0)
         goto fail;
     if (owned) {
-        h = jr_hv(u, "build");
-        set_str(h, "fs", fs_id);
-        set_str(h, "repo", repo);
-        set_str(h, "share", share);
+        h = sto_jr_hv(u, "build");
+        sto_set_str(h, "fs", fs_id);
+        sto_set_str(h, "repo", repo);
+        sto_set_str(h, "share", share);
         if (text) {
-            set_str(h, "text", text);
+            sto_set_str(h, "text", text);
         } else {
-            char *AUTOFREE fresh = ovsrepo_new(repo, mgr, rname(r), share);
+            char *AUTOFREE fresh = sto_ovsrepo_new(repo, mgr, sto_rname(r), share);
 
-            set_str(h, "text", fresh);
+            sto_set_str(h, "text", fresh);
         }
     }
-    if (ev(ctx, t, SEV_INFORMATIONAL, "repository.deleted", "Repository",
-           repo, rname(r),
+    if (sto_ev(ctx, t, SEV_INFORMATIONAL, "repository.deleted", "Repository",
+           repo, sto_rname(r),
            owned ? "repository '%s' deleted with its files"
                  : "repository '%s' removed from this Manager; it is not "
                    "owned by this Manager, so its files stay",
-           rname(r)) < 0)
+           sto_rname(r)) < 0)
         goto fail;
-    job_set_result(ctx, "Repository", repo, rname(r));
-    rc = finish(ctx, t, 0, u);
+    job_set_result(ctx, "Repository", repo, sto_rname(r));
+    rc = sto_finish(ctx, t, 0, u);
     t = NULL;
     if (rc == 0)
         destroyed = false;
@@ -1070,12 +1070,12 @@ repo_delete_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     if (destroyed) {
         struct err e = *err_get();
         char *AUTOFREE fresh = text ? NULL
-                                    : ovsrepo_new(repo, mgr, rname(r), share);
+                                    : sto_ovsrepo_new(repo, mgr, sto_rname(r), share);
 
-        if (hv_build(db, fs_id, repo, share, text ? text : fresh) < 0)
+        if (sto_host_build(db, fs_id, repo, share, text ? text : fresh) < 0)
             log_warnx("job %" PRId64 ": cannot build repository '%s' "
                       "again: %s", job_id(ctx), repo, err_message());
-        err_keep(&e);
+        sto_err_keep(&e);
     }
     return rc;
 }

@@ -106,7 +106,7 @@ LOG_MODULE("jobs");
 
 /* String member @key of @o, or NULL (absent, null or not a string). */
 const char *
-jstr(json_object *o, const char *key)
+sto_jstr(json_object *o, const char *key)
 {
     json_object *v;
 
@@ -117,7 +117,7 @@ jstr(json_object *o, const char *key)
 }
 
 int64_t
-jint(json_object *o, const char *key, int64_t def)
+sto_jint(json_object *o, const char *key, int64_t def)
 {
     json_object *v;
 
@@ -132,9 +132,9 @@ jint(json_object *o, const char *key, int64_t def)
 
 /* A row's name ("" when it has none). */
 const char *
-rname(json_object *row)
+sto_rname(json_object *row)
 {
-    const char *s = jstr(row, "name");
+    const char *s = sto_jstr(row, "name");
 
     return s ? s : "";
 }
@@ -142,13 +142,13 @@ rname(json_object *row)
 /* Record @e again as the thread's error (after cleanup that may have
  * recorded errors of its own). */
 void
-err_keep(const struct err *e)
+sto_err_keep(const struct err *e)
 {
     err_set_full(e->code, e->file, e->func, e->line, "%s", e->message);
 }
 
 const struct model_type *
-mt(const char *type)
+sto_mt(const char *type)
 {
     const struct model_type *t = model_type_find(type);
 
@@ -158,14 +158,14 @@ mt(const char *type)
 
 /* Free @n strings and the array (db_ids_free() under another name). */
 void
-ids_free(char **ids, size_t n)
+sto_ids_free(char **ids, size_t n)
 {
     db_ids_free(ids, n);
 }
 
 /* JSON array of strings -> *ids (new). 0, or -1 (ERR_INVALID). */
 int
-json_ids(json_object *a, const char *what, char ***ids, size_t *n)
+sto_json_ids(json_object *a, const char *what, char ***ids, size_t *n)
 {
     size_t i, len;
 
@@ -183,7 +183,7 @@ json_ids(json_object *a, const char *what, char ***ids, size_t *n)
         json_object *v = json_object_array_get_idx(a, i);
 
         if (!json_object_is_type(v, json_type_string)) {
-            ids_free(*ids, i);
+            sto_ids_free(*ids, i);
             *ids = NULL;
             err_set(ERR_INVALID, "%s must be an array of ids", what);
             return -1;
@@ -197,26 +197,26 @@ json_ids(json_object *a, const char *what, char ***ids, size_t *n)
 /* ---- reading through a view ---- */
 
 json_object *
-sv_get(const struct storage_view *v, const char *type, const char *id)
+sto_sv_get(const struct storage_view *v, const char *type, const char *id)
 {
     if (!id) {
         err_set(ERR_NOT_FOUND, "%s not found", type);
         return NULL;
     }
-    return v->t ? db_txn_row_get(v->t, mt(type), id)
-                : db_row_get(v->db, mt(type), id);
+    return v->t ? db_txn_row_get(v->t, sto_mt(type), id)
+                : db_row_get(v->db, sto_mt(type), id);
 }
 
 int
-sv_ids(const struct storage_view *v, const char *type, const char *column,
+sto_sv_ids(const struct storage_view *v, const char *type, const char *column,
        const char *value, char ***ids, size_t *n)
 {
-    return v->t ? db_txn_row_ids(v->t, mt(type), column, value, ids, n)
-                : db_row_ids(v->db, mt(type), column, value, ids, n);
+    return v->t ? db_txn_row_ids(v->t, sto_mt(type), column, value, ids, n)
+                : db_row_ids(v->db, sto_mt(type), column, value, ids, n);
 }
 
 int
-sv_links(const struct storage_view *v, const char *table, const char *owner,
+sto_sv_links(const struct storage_view *v, const char *table, const char *owner,
          char ***ids, size_t *n)
 {
     return v->t ? db_txn_links_get(v->t, table, owner, ids, n)
@@ -225,17 +225,17 @@ sv_links(const struct storage_view *v, const char *table, const char *owner,
 
 /* The name of object @id of @type, copied into @out ("?" when gone). */
 const char *
-sv_name(const struct storage_view *v, const char *type, const char *id,
+sto_sv_name(const struct storage_view *v, const char *type, const char *id,
         char *out, size_t size)
 {
-    json_object *row = sv_get(v, type, id);
+    json_object *row = sto_sv_get(v, type, id);
 
     if (!row) {
         err_clear();
         str_copy(out, "?", size);
         return out;
     }
-    str_copy(out, rname(row), size);
+    str_copy(out, sto_rname(row), size);
     json_object_put(row);
     return out;
 }
@@ -269,7 +269,7 @@ kind_of(const char *type)
 
 /* events_add() for a job (@ctx may be NULL: no job). */
 int
-ev(struct job_ctx *ctx, struct db_txn *t, int sev, const char *etype,
+sto_ev(struct job_ctx *ctx, struct db_txn *t, int sev, const char *etype,
    const char *otype, const char *id, const char *name, const char *fmt,
    ...)
 {
@@ -289,7 +289,7 @@ ev(struct job_ctx *ctx, struct db_txn *t, int sev, const char *etype,
 /* The value of KEY=value line @key of .ovsrepo text @text, trimmed, or
  * NULL when there is no such line. Caller frees. */
 char *
-ovsrepo_get(const char *text, const char *key)
+sto_ovsrepo_get(const char *text, const char *key)
 {
     size_t klen = strlen(key);
     const char *p = text;
@@ -310,7 +310,7 @@ ovsrepo_get(const char *text, const char *key)
 /* @text with line @key set to @value (added when absent); other lines
  * stay as they are. Caller frees. */
 char *
-ovsrepo_set(const char *text, const char *key, const char *value)
+sto_ovsrepo_set(const char *text, const char *key, const char *value)
 {
     size_t klen = strlen(key);
     const char *p = text ? text : "";
@@ -342,7 +342,7 @@ ovsrepo_set(const char *text, const char *key, const char *value)
 /* A new repository's .ovsrepo. Control characters of @alias become
  * spaces, so the alias stays one line. Caller frees. */
 char *
-ovsrepo_new(const char *id, const char *mgr, const char *alias,
+sto_ovsrepo_new(const char *id, const char *mgr, const char *alias,
             const char *share)
 {
     char *a = xstrdup(alias ? alias : id), *s;
@@ -363,7 +363,7 @@ ovsrepo_new(const char *id, const char *mgr, const char *alias,
 /* True for a repository id this Manager accepts from a .ovsrepo: the
  * characters of Oracle ids (hex) and of names hosts accept, no path. */
 bool
-repo_id_ok(const char *id)
+sto_repo_id_ok(const char *id)
 {
     size_t i, n = strlen(id);
 
@@ -479,19 +479,19 @@ share_nested(const char *a, const char *b)
 /* The first server pool whose pool file system is @fs_id: 1 with its
  * name in @out, 0 when none, -1. */
 int
-pool_of_fs(const struct storage_view *v, const char *fs_id, char *out,
+sto_pool_of_fs(const struct storage_view *v, const char *fs_id, char *out,
            size_t size)
 {
     char **ids = NULL;
     size_t n = 0;
     int found;
 
-    if (sv_ids(v, "ServerPool", "pool_file_system_id", fs_id, &ids, &n) < 0)
+    if (sto_sv_ids(v, "ServerPool", "pool_file_system_id", fs_id, &ids, &n) < 0)
         return -1;
     found = n > 0;
     if (found)
-        sv_name(v, "ServerPool", ids[0], out, size);
-    ids_free(ids, n);
+        sto_sv_name(v, "ServerPool", ids[0], out, size);
+    sto_ids_free(ids, n);
     return found;
 }
 
@@ -499,25 +499,25 @@ int
 storage_check_fileserver_delete(const struct storage_view *v,
                                 const char *id)
 {
-    AUTOPTR(json_object) json_object *fsrv = sv_get(v, "FileServer", id);
+    AUTOPTR(json_object) json_object *fsrv = sto_sv_get(v, "FileServer", id);
     char **fss = NULL, **repos = NULL, name[256], pool[256];
     size_t nfs = 0, nrepos = 0, i;
     int rc = -1, p;
 
     if (!fsrv)
         return -1;
-    if (str_eq(jstr(fsrv, "file_server_type"), "LOCAL")) {
+    if (str_eq(sto_jstr(fsrv, "file_server_type"), "LOCAL")) {
         err_set(ERR_STATE, "cannot delete file server '%s': a local file "
                            "server goes with its server ('%s'); delete the "
-                           "server instead", rname(fsrv),
-                sv_name(v, "Server", jstr(fsrv, "server_id"), name,
+                           "server instead", sto_rname(fsrv),
+                sto_sv_name(v, "Server", sto_jstr(fsrv, "server_id"), name,
                         sizeof(name)));
         return -1;
     }
-    if (sv_ids(v, "FileSystem", "file_server_id", id, &fss, &nfs) < 0)
+    if (sto_sv_ids(v, "FileSystem", "file_server_id", id, &fss, &nfs) < 0)
         return -1;
     for (i = 0; i < nfs; i++) {
-        if (sv_ids(v, "Repository", "file_system_id", fss[i], &repos,
+        if (sto_sv_ids(v, "Repository", "file_system_id", fss[i], &repos,
                    &nrepos) < 0)
             goto cleanup;
         if (nrepos > 0) {
@@ -525,30 +525,30 @@ storage_check_fileserver_delete(const struct storage_view *v,
 
             err_set(ERR_STATE, "cannot delete file server '%s': file system "
                                "'%s' has repository '%s'; delete the "
-                               "repository first", rname(fsrv),
-                    sv_name(v, "FileSystem", fss[i], fsn, sizeof(fsn)),
-                    sv_name(v, "Repository", repos[0], name, sizeof(name)));
+                               "repository first", sto_rname(fsrv),
+                    sto_sv_name(v, "FileSystem", fss[i], fsn, sizeof(fsn)),
+                    sto_sv_name(v, "Repository", repos[0], name, sizeof(name)));
             goto cleanup;
         }
-        ids_free(repos, nrepos);
+        sto_ids_free(repos, nrepos);
         repos = NULL;
         nrepos = 0;
-        p = pool_of_fs(v, fss[i], pool, sizeof(pool));
+        p = sto_pool_of_fs(v, fss[i], pool, sizeof(pool));
         if (p < 0)
             goto cleanup;
         if (p > 0) {
             err_set(ERR_STATE, "cannot delete file server '%s': file system "
                                "'%s' is the pool file system of server pool "
                                "'%s'; delete the server pool first",
-                    rname(fsrv), sv_name(v, "FileSystem", fss[i], name,
+                    sto_rname(fsrv), sto_sv_name(v, "FileSystem", fss[i], name,
                                          sizeof(name)), pool);
             goto cleanup;
         }
     }
     rc = 0;
  cleanup:
-    ids_free(repos, nrepos);
-    ids_free(fss, nfs);
+    sto_ids_free(repos, nrepos);
+    sto_ids_free(fss, nfs);
     return rc;
 }
 
@@ -556,70 +556,70 @@ int
 storage_check_repo_create(const struct storage_view *v, const char *fs_id,
                           const char *share)
 {
-    AUTOPTR(json_object) json_object *fs = sv_get(v, "FileSystem", fs_id);
+    AUTOPTR(json_object) json_object *fs = sto_sv_get(v, "FileSystem", fs_id);
     char **repos = NULL, pool[256];
     size_t n = 0, i;
     int rc = -1, p;
 
     if (!fs || storage_check_share_path(share) < 0)
         return -1;
-    if (!jint(fs, "present", 1)) {
+    if (!sto_jint(fs, "present", 1)) {
         err_set(ERR_STATE, "cannot create a repository on file system '%s': "
                            "its file server no longer offers it (refresh "
-                           "the file server)", rname(fs));
+                           "the file server)", sto_rname(fs));
         return -1;
     }
-    p = pool_of_fs(v, fs_id, pool, sizeof(pool));
+    p = sto_pool_of_fs(v, fs_id, pool, sizeof(pool));
     if (p < 0)
         return -1;
     if (p > 0) {
         err_set(ERR_STATE, "cannot create a repository on file system '%s': "
                            "it is the pool file system of server pool '%s'",
-                rname(fs), pool);
+                sto_rname(fs), pool);
         return -1;
     }
-    if (sv_ids(v, "Repository", "file_system_id", fs_id, &repos, &n) < 0)
+    if (sto_sv_ids(v, "Repository", "file_system_id", fs_id, &repos, &n) < 0)
         return -1;
     for (i = 0; i < n; i++) {
-        AUTOPTR(json_object) json_object *r = sv_get(v, "Repository",
+        AUTOPTR(json_object) json_object *r = sto_sv_get(v, "Repository",
                                                      repos[i]);
-        const char *other = r ? jstr(r, "share_path") : NULL;
+        const char *other = r ? sto_jstr(r, "share_path") : NULL;
 
         if (!r)
             goto cleanup;
         other = other ? other : "";
         if (strcmp(other, share ? share : "") == 0) {
             err_set(ERR_EXISTS, "file system '%s' already has repository "
-                                "'%s' at share path '%s'", rname(fs),
-                    rname(r), other);
+                                "'%s' at share path '%s'", sto_rname(fs),
+                    sto_rname(r), other);
             goto cleanup;
         }
         if (share_nested(other, share ? share : "")) {
             err_set(ERR_STATE, "cannot create a repository at share path "
                                "'%s' of file system '%s': it would nest with "
                                "repository '%s' at '%s'", share ? share : "",
-                    rname(fs), rname(r), other);
+                    sto_rname(fs), sto_rname(r), other);
             goto cleanup;
         }
     }
     rc = 0;
  cleanup:
-    ids_free(repos, n);
+    sto_ids_free(repos, n);
     return rc;
 }
 
 /* The FileSystemMount id of @repo on @server ("<server>_mount_<repo>"). */
 char *
-mount_id(const char *server, const char *repo)
+sto_mount_id(const char *server, const char *repo)
 {
     return xasprintf("%s_mount_%s", server, repo);
 }
 
 /* 1 when a row of @type @id exists, 0 when not, -1. */
 int
-sv_exists(const struct storage_view *v, const char *type, const char *id)
+sto_sv_exists(const struct storage_view *v, const char *type, const char *id)
 {
-    json_object *row = sv_get(v, type, id);
+    json_object *row = sto_sv_get(v, type, id);
 
     if (row) {
         json_object_put(row);
@@ -635,7 +635,7 @@ int
 storage_check_present(const struct storage_view *v, const char *repo_id,
                       const char *server_id, const char *mgr)
 {
-    AUTOPTR(json_object) json_object *r = sv_get(v, "Repository", repo_id);
+    AUTOPTR(json_object) json_object *r = sto_sv_get(v, "Repository", repo_id);
     AUTOPTR(json_object) json_object *s = NULL, *fs = NULL, *fsrv = NULL;
     char *AUTOFREE mid = NULL;
     char other[256];
@@ -643,51 +643,51 @@ storage_check_present(const struct storage_view *v, const char *repo_id,
 
     if (!r)
         return -1;
-    if (!(s = sv_get(v, "Server", server_id)))
+    if (!(s = sto_sv_get(v, "Server", server_id)))
         return -1;
-    if (!str_eq(jstr(r, "manager_uuid"), mgr)) {
+    if (!str_eq(sto_jstr(r, "manager_uuid"), mgr)) {
         err_set(ERR_STATE, "cannot present repository '%s': this Manager "
                            "does not own it; take ownership first",
-                rname(r));
+                sto_rname(r));
         return -1;
     }
-    if (!str_eq(jstr(s, "manager_uuid"), mgr)) {
+    if (!str_eq(sto_jstr(s, "manager_uuid"), mgr)) {
         err_set(ERR_STATE, "cannot present repository '%s' to server '%s': "
                            "this Manager does not own the server",
-                rname(r), rname(s));
+                sto_rname(r), sto_rname(s));
         return -1;
     }
-    if (!str_eq(jstr(s, "run_state"), "RUNNING")) {
+    if (!str_eq(sto_jstr(s, "run_state"), "RUNNING")) {
         err_set(ERR_STATE, "cannot present repository '%s' to server '%s': "
-                           "the server is not running (%s)", rname(r),
-                rname(s), jstr(s, "run_state"));
+                           "the server is not running (%s)", sto_rname(r),
+                sto_rname(s), sto_jstr(s, "run_state"));
         return -1;
     }
-    if (!(fs = sv_get(v, "FileSystem", jstr(r, "file_system_id"))) ||
-        !(fsrv = sv_get(v, "FileServer", jstr(fs, "file_server_id"))))
+    if (!(fs = sto_sv_get(v, "FileSystem", sto_jstr(r, "file_system_id"))) ||
+        !(fsrv = sto_sv_get(v, "FileServer", sto_jstr(fs, "file_server_id"))))
         return -1;
-    if (!jint(fs, "present", 1)) {
+    if (!sto_jint(fs, "present", 1)) {
         err_set(ERR_STATE, "cannot present repository '%s': its file system "
                            "'%s' is no longer offered by its file server",
-                rname(r), rname(fs));
+                sto_rname(r), sto_rname(fs));
         return -1;
     }
-    if (str_eq(jstr(fsrv, "file_server_type"), "LOCAL") &&
-        !str_eq(jstr(fsrv, "server_id"), server_id)) {
+    if (str_eq(sto_jstr(fsrv, "file_server_type"), "LOCAL") &&
+        !str_eq(sto_jstr(fsrv, "server_id"), server_id)) {
         err_set(ERR_STATE, "cannot present repository '%s' to server '%s': "
                            "it is on the local storage of server '%s', which "
-                           "only that server reaches", rname(r), rname(s),
-                sv_name(v, "Server", jstr(fsrv, "server_id"), other,
+                           "only that server reaches", sto_rname(r), sto_rname(s),
+                sto_sv_name(v, "Server", sto_jstr(fsrv, "server_id"), other,
                         sizeof(other)));
         return -1;
     }
-    mid = mount_id(server_id, repo_id);
-    e = sv_exists(v, "FileSystemMount", mid);
+    mid = sto_mount_id(server_id, repo_id);
+    e = sto_sv_exists(v, "FileSystemMount", mid);
     if (e < 0)
         return -1;
     if (e > 0) {
         err_set(ERR_STATE, "repository '%s' is already presented to server "
-                           "'%s'", rname(r), rname(s));
+                           "'%s'", sto_rname(r), sto_rname(s));
         return -1;
     }
     return 0;
@@ -714,55 +714,55 @@ active_vm(const struct storage_view *v, const char *repo_id,
     size_t n = 0, nm = 0, i, k;
     int found = 0;
 
-    if (sv_ids(v, "Vm", "repository_id", repo_id, &ids, &n) < 0)
+    if (sto_sv_ids(v, "Vm", "repository_id", repo_id, &ids, &n) < 0)
         return -1;
     for (i = 0; i < n && !found; i++) {
-        AUTOPTR(json_object) json_object *vm = sv_get(v, "Vm", ids[i]);
+        AUTOPTR(json_object) json_object *vm = sto_sv_get(v, "Vm", ids[i]);
 
         if (!vm) {
             found = -1;
             break;
         }
-        if (vm_active(jstr(vm, "run_state")) && jstr(vm, "server_id") &&
-            (!server_id || str_eq(jstr(vm, "server_id"), server_id))) {
-            str_copy(out, rname(vm), size);
+        if (vm_active(sto_jstr(vm, "run_state")) && sto_jstr(vm, "server_id") &&
+            (!server_id || str_eq(sto_jstr(vm, "server_id"), server_id))) {
+            str_copy(out, sto_rname(vm), size);
             found = 1;
         }
     }
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     ids = NULL;
     n = 0;
     if (found)
         return found;
-    if (sv_ids(v, "VirtualDisk", "repository_id", repo_id, &ids, &n) < 0)
+    if (sto_sv_ids(v, "VirtualDisk", "repository_id", repo_id, &ids, &n) < 0)
         return -1;
     for (i = 0; i < n && !found; i++) {
-        if (sv_ids(v, "VmDiskMapping", "virtual_disk_id", ids[i], &maps,
+        if (sto_sv_ids(v, "VmDiskMapping", "virtual_disk_id", ids[i], &maps,
                    &nm) < 0) {
             found = -1;
             break;
         }
         for (k = 0; k < nm && !found; k++) {
-            AUTOPTR(json_object) json_object *m = sv_get(v, "VmDiskMapping",
+            AUTOPTR(json_object) json_object *m = sto_sv_get(v, "VmDiskMapping",
                                                          maps[k]);
             AUTOPTR(json_object) json_object *vm =
-                m ? sv_get(v, "Vm", jstr(m, "vm_id")) : NULL;
+                m ? sto_sv_get(v, "Vm", sto_jstr(m, "vm_id")) : NULL;
 
             if (!vm) {
                 found = -1;
                 break;
             }
-            if (vm_active(jstr(vm, "run_state")) && jstr(vm, "server_id") &&
-                (!server_id || str_eq(jstr(vm, "server_id"), server_id))) {
-                str_copy(out, rname(vm), size);
+            if (vm_active(sto_jstr(vm, "run_state")) && sto_jstr(vm, "server_id") &&
+                (!server_id || str_eq(sto_jstr(vm, "server_id"), server_id))) {
+                str_copy(out, sto_rname(vm), size);
                 found = 1;
             }
         }
-        ids_free(maps, nm);
+        sto_ids_free(maps, nm);
         maps = NULL;
         nm = 0;
     }
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     return found;
 }
 
@@ -770,21 +770,21 @@ int
 storage_check_unpresent(const struct storage_view *v, const char *repo_id,
                         const char *server_id)
 {
-    AUTOPTR(json_object) json_object *r = sv_get(v, "Repository", repo_id);
+    AUTOPTR(json_object) json_object *r = sto_sv_get(v, "Repository", repo_id);
     AUTOPTR(json_object) json_object *s = NULL;
     char *AUTOFREE mid = NULL;
     char vm[256];
     int e;
 
-    if (!r || !(s = sv_get(v, "Server", server_id)))
+    if (!r || !(s = sto_sv_get(v, "Server", server_id)))
         return -1;
-    mid = mount_id(server_id, repo_id);
-    e = sv_exists(v, "FileSystemMount", mid);
+    mid = sto_mount_id(server_id, repo_id);
+    e = sto_sv_exists(v, "FileSystemMount", mid);
     if (e < 0)
         return -1;
     if (e == 0) {
         err_set(ERR_STATE, "repository '%s' is not presented to server '%s'",
-                rname(r), rname(s));
+                sto_rname(r), sto_rname(s));
         return -1;
     }
     e = active_vm(v, repo_id, server_id, vm, sizeof(vm));
@@ -793,8 +793,8 @@ storage_check_unpresent(const struct storage_view *v, const char *repo_id,
     if (e > 0) {
         err_set(ERR_STATE, "cannot unpresent repository '%s' from server "
                            "'%s': virtual machine '%s' uses the repository "
-                           "there; stop or migrate it first", rname(r),
-                rname(s), vm);
+                           "there; stop or migrate it first", sto_rname(r),
+                sto_rname(s), vm);
         return -1;
     }
     return 0;
@@ -809,18 +809,18 @@ presented_to(const struct storage_view *v, const char *repo_id, char *out,
     size_t n = 0;
     int found;
 
-    if (sv_ids(v, "FileSystemMount", "repository_id", repo_id, &ids, &n) < 0)
+    if (sto_sv_ids(v, "FileSystemMount", "repository_id", repo_id, &ids, &n) < 0)
         return -1;
     found = n > 0;
     if (found) {
-        AUTOPTR(json_object) json_object *m = sv_get(v, "FileSystemMount",
+        AUTOPTR(json_object) json_object *m = sto_sv_get(v, "FileSystemMount",
                                                      ids[0]);
 
-        sv_name(v, "Server", m ? jstr(m, "server_id") : NULL, out, size);
+        sto_sv_name(v, "Server", m ? sto_jstr(m, "server_id") : NULL, out, size);
         if (!m)
             err_clear();
     }
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     return found;
 }
 
@@ -828,15 +828,15 @@ int
 storage_check_release(const struct storage_view *v, const char *repo_id,
                       const char *mgr)
 {
-    AUTOPTR(json_object) json_object *r = sv_get(v, "Repository", repo_id);
+    AUTOPTR(json_object) json_object *r = sto_sv_get(v, "Repository", repo_id);
     char srv[256];
     int p;
 
     if (!r)
         return -1;
-    if (!str_eq(jstr(r, "manager_uuid"), mgr)) {
+    if (!str_eq(sto_jstr(r, "manager_uuid"), mgr)) {
         err_set(ERR_STATE, "cannot release ownership of repository '%s': "
-                           "this Manager does not own it", rname(r));
+                           "this Manager does not own it", sto_rname(r));
         return -1;
     }
     p = presented_to(v, repo_id, srv, sizeof(srv));
@@ -845,7 +845,7 @@ storage_check_release(const struct storage_view *v, const char *repo_id,
     if (p > 0) {
         err_set(ERR_STATE, "cannot release ownership of repository '%s': it "
                            "is presented to server '%s'; unpresent it "
-                           "first", rname(r), srv);
+                           "first", sto_rname(r), srv);
         return -1;
     }
     return 0;
@@ -855,22 +855,22 @@ int
 storage_check_take(const struct storage_view *v, const char *repo_id,
                    const char *mgr)
 {
-    AUTOPTR(json_object) json_object *r = sv_get(v, "Repository", repo_id);
+    AUTOPTR(json_object) json_object *r = sto_sv_get(v, "Repository", repo_id);
     AUTOPTR(json_object) json_object *fs = NULL;
 
     if (!r)
         return -1;
-    if (str_eq(jstr(r, "manager_uuid"), mgr)) {
+    if (str_eq(sto_jstr(r, "manager_uuid"), mgr)) {
         err_set(ERR_STATE, "cannot take ownership of repository '%s': this "
-                           "Manager owns it already", rname(r));
+                           "Manager owns it already", sto_rname(r));
         return -1;
     }
-    if (!(fs = sv_get(v, "FileSystem", jstr(r, "file_system_id"))))
+    if (!(fs = sto_sv_get(v, "FileSystem", sto_jstr(r, "file_system_id"))))
         return -1;
-    if (!jint(fs, "present", 1)) {
+    if (!sto_jint(fs, "present", 1)) {
         err_set(ERR_STATE, "cannot take ownership of repository '%s': its "
                            "file system '%s' is no longer offered by its "
-                           "file server", rname(r), rname(fs));
+                           "file server", sto_rname(r), sto_rname(fs));
         return -1;
     }
     return 0;
@@ -879,16 +879,16 @@ storage_check_take(const struct storage_view *v, const char *repo_id,
 /* The first object of @type in repository @repo_id and how many there
  * are: *n, with the first one's name in @out. 0 or -1. */
 int
-contents(const struct storage_view *v, const char *type, const char *repo_id,
+sto_contents(const struct storage_view *v, const char *type, const char *repo_id,
          size_t *n, char *out, size_t size)
 {
     char **ids = NULL;
 
-    if (sv_ids(v, type, "repository_id", repo_id, &ids, n) < 0)
+    if (sto_sv_ids(v, type, "repository_id", repo_id, &ids, n) < 0)
         return -1;
     if (*n > 0)
-        sv_name(v, type, ids[0], out, size);
-    ids_free(ids, *n);
+        sto_sv_name(v, type, ids[0], out, size);
+    sto_ids_free(ids, *n);
     return 0;
 }
 
@@ -897,40 +897,40 @@ contents(const struct storage_view *v, const char *type, const char *repo_id,
 static int
 foreign_mapping(const struct storage_view *v, json_object *r)
 {
-    const char *repo = jstr(r, "id");
+    const char *repo = sto_jstr(r, "id");
     char **ids = NULL, **maps = NULL;
     size_t n = 0, nm = 0, i, k;
     int rc = 0;
 
-    if (sv_ids(v, "VirtualDisk", "repository_id", repo, &ids, &n) < 0)
+    if (sto_sv_ids(v, "VirtualDisk", "repository_id", repo, &ids, &n) < 0)
         return -1;
     for (i = 0; i < n && rc == 0; i++) {
-        if (sv_ids(v, "VmDiskMapping", "virtual_disk_id", ids[i], &maps,
+        if (sto_sv_ids(v, "VmDiskMapping", "virtual_disk_id", ids[i], &maps,
                    &nm) < 0) {
             rc = -1;
             break;
         }
         for (k = 0; k < nm && rc == 0; k++) {
-            AUTOPTR(json_object) json_object *m = sv_get(v, "VmDiskMapping",
+            AUTOPTR(json_object) json_object *m = sto_sv_get(v, "VmDiskMapping",
                                                          maps[k]);
             AUTOPTR(json_object) json_object *vm =
-                m ? sv_get(v, "Vm", jstr(m, "vm_id")) : NULL;
+                m ? sto_sv_get(v, "Vm", sto_jstr(m, "vm_id")) : NULL;
 
             if (!vm) {
                 rc = -1;
-            } else if (!str_eq(jstr(vm, "repository_id"), repo)) {
+            } else if (!str_eq(sto_jstr(vm, "repository_id"), repo)) {
                 err_set(ERR_STATE, "cannot delete repository '%s': its "
                                    "virtual disk '%s' is used by virtual "
                                    "machine '%s' of another repository",
-                        rname(r), ids[i], rname(vm));
+                        sto_rname(r), ids[i], sto_rname(vm));
                 rc = -1;
             }
         }
-        ids_free(maps, nm);
+        sto_ids_free(maps, nm);
         maps = NULL;
         nm = 0;
     }
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     return rc;
 }
 
@@ -945,7 +945,7 @@ storage_check_repo_delete(const struct storage_view *v, const char *repo_id,
         { "Vm", "virtual machine or template" },
         { "Assembly", "assembly" },
     };
-    AUTOPTR(json_object) json_object *r = sv_get(v, "Repository", repo_id);
+    AUTOPTR(json_object) json_object *r = sto_sv_get(v, "Repository", repo_id);
     char name[256];
     size_t i, n;
     int p;
@@ -957,19 +957,19 @@ storage_check_repo_delete(const struct storage_view *v, const char *repo_id,
         return -1;
     if (p > 0) {
         err_set(ERR_STATE, "cannot delete repository '%s': it is presented "
-                           "to server '%s'; unpresent it first", rname(r),
+                           "to server '%s'; unpresent it first", sto_rname(r),
                 name);
         return -1;
     }
-    if (str_eq(jstr(r, "manager_uuid"), mgr)) {
+    if (str_eq(sto_jstr(r, "manager_uuid"), mgr)) {
         for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-            if (contents(v, kinds[i].type, repo_id, &n, name,
+            if (sto_contents(v, kinds[i].type, repo_id, &n, name,
                          sizeof(name)) < 0)
                 return -1;
             if (n > 0) {
                 err_set(ERR_STATE, "cannot delete repository '%s': it still "
                                    "holds %s '%s'%s; delete its contents "
-                                   "first", rname(r), kinds[i].what, name,
+                                   "first", sto_rname(r), kinds[i].what, name,
                         n > 1 ? " and more" : "");
                 return -1;
             }
@@ -984,7 +984,7 @@ storage_check_repo_delete(const struct storage_view *v, const char *repo_id,
         return -1;
     if (p > 0) {
         err_set(ERR_STATE, "cannot delete repository '%s': virtual machine "
-                           "'%s' uses it", rname(r), name);
+                           "'%s' uses it", sto_rname(r), name);
         return -1;
     }
     return foreign_mapping(v, r);
@@ -999,64 +999,64 @@ storage_check_server_delete(const struct storage_view *v,
     char sname[256], rn[256];
     int rc = -1;
 
-    sv_name(v, "Server", server_id, sname, sizeof(sname));
-    if (sv_ids(v, "FileSystemMount", "server_id", server_id, &ids, &n) < 0)
+    sto_sv_name(v, "Server", server_id, sname, sizeof(sname));
+    if (sto_sv_ids(v, "FileSystemMount", "server_id", server_id, &ids, &n) < 0)
         return -1;
     if (n > 0) {
-        AUTOPTR(json_object) json_object *m = sv_get(v, "FileSystemMount",
+        AUTOPTR(json_object) json_object *m = sto_sv_get(v, "FileSystemMount",
                                                      ids[0]);
 
-        sv_name(v, "Repository", m ? jstr(m, "repository_id") : NULL, rn,
+        sto_sv_name(v, "Repository", m ? sto_jstr(m, "repository_id") : NULL, rn,
                 sizeof(rn));
         err_set(ERR_STATE, "cannot delete server '%s': repository '%s' is "
                            "presented to it; unpresent repository '%s' "
                            "first", sname, rn, rn);
         goto cleanup;
     }
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     ids = NULL;
     n = 0;
-    if (sv_ids(v, "FileServer", "server_id", server_id, &ids, &n) < 0)
+    if (sto_sv_ids(v, "FileServer", "server_id", server_id, &ids, &n) < 0)
         goto cleanup;
     for (i = 0; i < n; i++) {
         size_t k;
 
-        if (sv_ids(v, "FileSystem", "file_server_id", ids[i], &fss,
+        if (sto_sv_ids(v, "FileSystem", "file_server_id", ids[i], &fss,
                    &nfs) < 0)
             goto cleanup;
         for (k = 0; k < nfs; k++) {
-            if (sv_ids(v, "Repository", "file_system_id", fss[k], &repos,
+            if (sto_sv_ids(v, "Repository", "file_system_id", fss[k], &repos,
                        &nr) < 0)
                 goto cleanup;
             if (nr > 0) {
-                sv_name(v, "Repository", repos[0], rn, sizeof(rn));
+                sto_sv_name(v, "Repository", repos[0], rn, sizeof(rn));
                 err_set(ERR_STATE, "cannot delete server '%s': repository "
                                    "'%s' is on its local storage; delete "
                                    "repository '%s' first", sname, rn, rn);
                 goto cleanup;
             }
-            ids_free(repos, nr);
+            sto_ids_free(repos, nr);
             repos = NULL;
             nr = 0;
         }
-        ids_free(fss, nfs);
+        sto_ids_free(fss, nfs);
         fss = NULL;
         nfs = 0;
     }
     rc = 0;
  cleanup:
-    ids_free(repos, nr);
-    ids_free(fss, nfs);
-    ids_free(ids, n);
+    sto_ids_free(repos, nr);
+    sto_ids_free(fss, nfs);
+    sto_ids_free(ids, n);
     return rc;
 }
 
 /* True when server @id exists and is RUNNING (errors count as no). */
 bool
-running(const struct storage_view *v, const char *id)
+sto_running(const struct storage_view *v, const char *id)
 {
-    json_object *s = sv_get(v, "Server", id);
-    bool ok = s && str_eq(jstr(s, "run_state"), "RUNNING");
+    json_object *s = sto_sv_get(v, "Server", id);
+    bool ok = s && str_eq(sto_jstr(s, "run_state"), "RUNNING");
 
     if (!s)
         err_clear();
@@ -1071,44 +1071,44 @@ running(const struct storage_view *v, const char *id)
  * NULL with ERR_STATE when none runs.
  */
 char *
-acting_server(const struct storage_view *v, json_object *fsrv, bool refresh)
+sto_acting_server(const struct storage_view *v, json_object *fsrv, bool refresh)
 {
     const char *tables[2];
     char **ids = NULL, *found = NULL;
     size_t n = 0, i, k;
 
-    if (str_eq(jstr(fsrv, "file_server_type"), "LOCAL")) {
-        if (running(v, jstr(fsrv, "server_id")))
-            return xstrdup(jstr(fsrv, "server_id"));
+    if (str_eq(sto_jstr(fsrv, "file_server_type"), "LOCAL")) {
+        if (sto_running(v, sto_jstr(fsrv, "server_id")))
+            return xstrdup(sto_jstr(fsrv, "server_id"));
         err_set(ERR_STATE, "the server of local file server '%s' is not "
-                           "running", rname(fsrv));
+                           "running", sto_rname(fsrv));
         return NULL;
     }
     tables[0] = refresh ? "file_server_refreshers" : "file_server_admins";
     tables[1] = refresh ? "file_server_admins" : "file_server_refreshers";
     for (k = 0; k < 2 && !found; k++) {
-        if (sv_links(v, tables[k], jstr(fsrv, "id"), &ids, &n) < 0)
+        if (sto_sv_links(v, tables[k], sto_jstr(fsrv, "id"), &ids, &n) < 0)
             return NULL;
         for (i = 0; i < n && !found; i++) {
-            if (running(v, ids[i]))
+            if (sto_running(v, ids[i]))
                 found = xstrdup(ids[i]);
         }
-        ids_free(ids, n);
+        sto_ids_free(ids, n);
     }
     if (!found)
         err_set(ERR_STATE, "file server '%s' has no running admin server",
-                rname(fsrv));
+                sto_rname(fsrv));
     return found;
 }
 
 int
 storage_check_reachable(const struct storage_view *v, const char *fsrv_id)
 {
-    AUTOPTR(json_object) json_object *fsrv = sv_get(v, "FileServer",
+    AUTOPTR(json_object) json_object *fsrv = sto_sv_get(v, "FileServer",
                                                     fsrv_id);
     char *s;
 
-    if (!fsrv || !(s = acting_server(v, fsrv, true)))
+    if (!fsrv || !(s = sto_acting_server(v, fsrv, true)))
         return -1;
     xfree(s);
     return 0;
@@ -1117,7 +1117,7 @@ storage_check_reachable(const struct storage_view *v, const char *fsrv_id)
 /* ---- the undo journal ---- */
 
 json_object *
-undo_new(void)
+sto_undo_new(void)
 {
     json_object *u = json_object_new_object();
 
@@ -1137,7 +1137,7 @@ steps_of(json_object *undo)
 
 /* Journal: @type @id was created. */
 void
-jr_created(json_object *undo, const char *type, const char *id)
+sto_jr_created(json_object *undo, const char *type, const char *id)
 {
     json_object *s = json_object_new_object();
 
@@ -1148,7 +1148,7 @@ jr_created(json_object *undo, const char *type, const char *id)
 
 /* Journal: the row of @type @id as it is now (once per object). */
 int
-jr_row(struct db_txn *t, json_object *undo, const char *type, const char *id)
+sto_jr_row(struct db_txn *t, json_object *undo, const char *type, const char *id)
 {
     json_object *steps = steps_of(undo), *s, *row;
     size_t i, n = json_object_array_length(steps);
@@ -1157,10 +1157,10 @@ jr_row(struct db_txn *t, json_object *undo, const char *type, const char *id)
         json_object *st = json_object_array_get_idx(steps, i), *r;
 
         if (json_object_object_get_ex(st, "row", &r) &&
-            str_eq(jstr(r, "id"), id))
+            str_eq(sto_jstr(r, "id"), id))
             return 0;
     }
-    if (!(row = db_txn_row_get(t, mt(type), id)))
+    if (!(row = db_txn_row_get(t, sto_mt(type), id)))
         return -1;
     s = json_object_new_object();
     json_object_object_add(s, "type", json_object_new_string(type));
@@ -1171,7 +1171,7 @@ jr_row(struct db_txn *t, json_object *undo, const char *type, const char *id)
 
 /* Journal: link table @table of @owner as it is now. */
 int
-jr_links(struct db_txn *t, json_object *undo, const char *table,
+sto_jr_links(struct db_txn *t, json_object *undo, const char *table,
          const char *owner)
 {
     json_object *s, *a;
@@ -1183,7 +1183,7 @@ jr_links(struct db_txn *t, json_object *undo, const char *table,
     a = json_object_new_array();
     for (i = 0; i < n; i++)
         json_object_array_add(a, json_object_new_string(ids[i]));
-    ids_free(ids, n);
+    sto_ids_free(ids, n);
     s = json_object_new_object();
     json_object_object_add(s, "links", json_object_new_string(table));
     json_object_object_add(s, "owner", json_object_new_string(owner));
@@ -1194,7 +1194,7 @@ jr_links(struct db_txn *t, json_object *undo, const char *table,
 
 /* Journal: a host action for the undo (see storage_undo()). */
 json_object *
-jr_hv(json_object *undo, const char *action)
+sto_jr_hv(json_object *undo, const char *action)
 {
     json_object *a = json_object_new_object(), *hv = NULL;
 
@@ -1205,7 +1205,7 @@ jr_hv(json_object *undo, const char *action)
 }
 
 void
-set_str(json_object *o, const char *key, const char *v)
+sto_set_str(json_object *o, const char *key, const char *v)
 {
     json_object_object_add(o, key, json_str_or_null(v));
 }
@@ -1213,7 +1213,7 @@ set_str(json_object *o, const char *key, const char *v)
 /* Apply the journal @undo's steps (see DESIGN) inside @t. @ctx NULL:
  * raise no events. */
 int
-journal_apply(struct job_ctx *ctx, struct db_txn *t, json_object *undo)
+sto_journal_apply(struct job_ctx *ctx, struct db_txn *t, json_object *undo)
 {
     json_object *steps = steps_of(undo);
     size_t n = steps ? json_object_array_length(steps) : 0, i;
@@ -1221,7 +1221,7 @@ journal_apply(struct job_ctx *ctx, struct db_txn *t, json_object *undo)
     /* Created objects go, newest first. */
     for (i = n; i-- > 0;) {
         json_object *s = json_object_array_get_idx(steps, i);
-        const char *type = jstr(s, "created"), *id = jstr(s, "id");
+        const char *type = sto_jstr(s, "created"), *id = sto_jstr(s, "id");
         char etype[64];
         json_object *row;
 
@@ -1231,7 +1231,7 @@ journal_apply(struct job_ctx *ctx, struct db_txn *t, json_object *undo)
             err_set(ERR_INVALID, "undo: unknown type '%s'", type);
             return -1;
         }
-        row = db_txn_row_get(t, mt(type), id);
+        row = db_txn_row_get(t, sto_mt(type), id);
         if (!row) {
             if (err_code() != ERR_NOT_FOUND)
                 return -1;
@@ -1239,10 +1239,10 @@ journal_apply(struct job_ctx *ctx, struct db_txn *t, json_object *undo)
             continue;
         }
         snprintf(etype, sizeof(etype), "%s.deleted", kind_of(type));
-        if (db_txn_row_delete(t, mt(type), id) < 0 ||
-            (ctx && ev(ctx, t, SEV_INFORMATIONAL, etype, type, id,
-                       rname(row), "%s '%s' removed: its creation was "
-                       "undone", type, rname(row)) < 0)) {
+        if (db_txn_row_delete(t, sto_mt(type), id) < 0 ||
+            (ctx && sto_ev(ctx, t, SEV_INFORMATIONAL, etype, type, id,
+                       sto_rname(row), "%s '%s' removed: its creation was "
+                       "undone", type, sto_rname(row)) < 0)) {
             json_object_put(row);
             return -1;
         }
@@ -1251,7 +1251,7 @@ journal_apply(struct job_ctx *ctx, struct db_txn *t, json_object *undo)
     /* Rows written back, oldest first; then link lists. */
     for (i = 0; i < n; i++) {
         json_object *s = json_object_array_get_idx(steps, i), *row;
-        const char *type = jstr(s, "type");
+        const char *type = sto_jstr(s, "type");
 
         if (!type || !json_object_object_get_ex(s, "row", &row))
             continue;
@@ -1259,16 +1259,16 @@ journal_apply(struct job_ctx *ctx, struct db_txn *t, json_object *undo)
             err_set(ERR_INVALID, "undo: unknown type '%s'", type);
             return -1;
         }
-        if (db_txn_row_restore(t, mt(type), row) < 0)
+        if (db_txn_row_restore(t, sto_mt(type), row) < 0)
             return -1;
-        if (ctx && ev(ctx, t, SEV_INFORMATIONAL, "object.restored", type,
-                      jstr(row, "id"), rname(row), "%s '%s' restored: the "
-                      "job's change was undone", type, rname(row)) < 0)
+        if (ctx && sto_ev(ctx, t, SEV_INFORMATIONAL, "object.restored", type,
+                      sto_jstr(row, "id"), sto_rname(row), "%s '%s' restored: the "
+                      "job's change was undone", type, sto_rname(row)) < 0)
             return -1;
     }
     for (i = 0; i < n; i++) {
         json_object *s = json_object_array_get_idx(steps, i), *a;
-        const char *table = jstr(s, "links"), *owner = jstr(s, "owner");
+        const char *table = sto_jstr(s, "links"), *owner = sto_jstr(s, "owner");
         char **ids = NULL;
         size_t k;
         int rc;
@@ -1276,10 +1276,10 @@ journal_apply(struct job_ctx *ctx, struct db_txn *t, json_object *undo)
         if (!table || !owner)
             continue;
         if (!json_object_object_get_ex(s, "ids", &a) ||
-            json_ids(a, "undo links", &ids, &k) < 0)
+            sto_json_ids(a, "undo links", &ids, &k) < 0)
             return -1;
         rc = db_txn_links_set(t, table, owner, ids, k);
-        ids_free(ids, k);
+        sto_ids_free(ids, k);
         if (rc < 0)
             return -1;
     }
@@ -1291,7 +1291,7 @@ journal_apply(struct job_ctx *ctx, struct db_txn *t, json_object *undo)
 /* The storage ops of the driver, or NULL with ERR_UNSUPPORTED when it
  * has none or not @slot_ok. */
 const struct hv_storage_ops *
-ops_for(bool slot_ok, const char *what)
+sto_ops_for(bool slot_ok, const char *what)
 {
     if (!storage_hv->storage || !slot_ok) {
         err_set(ERR_UNSUPPORTED, "cannot %s: the hypervisor driver '%s' has "
@@ -1303,19 +1303,19 @@ ops_for(bool slot_ok, const char *what)
 }
 
 int
-st_exports(struct hv_conn *c, const char *host, char ***v, size_t *n)
+sto_exports(struct hv_conn *c, const char *host, char ***v, size_t *n)
 {
-    const struct hv_storage_ops *o = ops_for(HAS(nfs_exports),
+    const struct hv_storage_ops *o = sto_ops_for(HAS(nfs_exports),
                                              "list NFS exports");
 
     return o ? o->nfs_exports(c, host, v, n) : -1;
 }
 
 int
-st_probe(struct hv_conn *c, const struct hv_fs *fs, const char *share,
+sto_probe(struct hv_conn *c, const struct hv_fs *fs, const char *share,
          struct hv_space *sp, char **ovsrepo)
 {
-    const struct hv_storage_ops *o = ops_for(HAS(fs_probe),
+    const struct hv_storage_ops *o = sto_ops_for(HAS(fs_probe),
                                              "probe a file system");
 
     *ovsrepo = NULL;
@@ -1323,10 +1323,10 @@ st_probe(struct hv_conn *c, const struct hv_fs *fs, const char *share,
 }
 
 int
-st_mount(struct hv_conn *c, const char *repo, const struct hv_fs *fs,
+sto_mount(struct hv_conn *c, const char *repo, const struct hv_fs *fs,
          const char *share, bool build)
 {
-    const struct hv_storage_ops *o = ops_for(HAS(repo_mount),
+    const struct hv_storage_ops *o = sto_ops_for(HAS(repo_mount),
                                              "mount a repository");
 
     return o ? o->repo_mount(c, repo, fs, share ? share : "", build) : -1;
@@ -1335,16 +1335,16 @@ st_mount(struct hv_conn *c, const char *repo, const struct hv_fs *fs,
 static int
 st_unmount(struct hv_conn *c, const char *repo)
 {
-    const struct hv_storage_ops *o = ops_for(HAS(repo_unmount),
+    const struct hv_storage_ops *o = sto_ops_for(HAS(repo_unmount),
                                              "unmount a repository");
 
     return o ? o->repo_unmount(c, repo) : -1;
 }
 
 int
-st_mounted(struct hv_conn *c, const char *repo)
+sto_mounted(struct hv_conn *c, const char *repo)
 {
-    const struct hv_storage_ops *o = ops_for(HAS(repo_mounted),
+    const struct hv_storage_ops *o = sto_ops_for(HAS(repo_mounted),
                                              "look at a mount");
 
     return o ? o->repo_mounted(c, repo) : -1;
@@ -1353,17 +1353,17 @@ st_mounted(struct hv_conn *c, const char *repo)
 static int
 st_destroy(struct hv_conn *c, const char *repo)
 {
-    const struct hv_storage_ops *o = ops_for(HAS(repo_destroy),
+    const struct hv_storage_ops *o = sto_ops_for(HAS(repo_destroy),
                                              "remove a repository");
 
     return o ? o->repo_destroy(c, repo) : -1;
 }
 
 int
-st_list(struct hv_conn *c, const char *repo, enum hv_repo_dir dir,
+sto_list(struct hv_conn *c, const char *repo, enum hv_repo_dir dir,
         struct hv_file **out, size_t *n)
 {
-    const struct hv_storage_ops *o = ops_for(HAS(file_list),
+    const struct hv_storage_ops *o = sto_ops_for(HAS(file_list),
                                              "list repository files");
 
     *out = NULL;
@@ -1373,10 +1373,10 @@ st_list(struct hv_conn *c, const char *repo, enum hv_repo_dir dir,
 
 /* Read a small file of @dir whole, as a NUL-terminated string. */
 int
-st_read_dir(struct hv_conn *c, const char *repo, enum hv_repo_dir dir,
+sto_read_dir(struct hv_conn *c, const char *repo, enum hv_repo_dir dir,
             const char *name, char **text)
 {
-    const struct hv_storage_ops *o = ops_for(HAS(file_read),
+    const struct hv_storage_ops *o = sto_ops_for(HAS(file_read),
                                              "read a repository file");
     char *data = NULL;
     size_t len = 0;
@@ -1392,16 +1392,16 @@ st_read_dir(struct hv_conn *c, const char *repo, enum hv_repo_dir dir,
 
 /* A root file (.ovsrepo). */
 int
-st_read(struct hv_conn *c, const char *repo, const char *name, char **text)
+sto_read(struct hv_conn *c, const char *repo, const char *name, char **text)
 {
-    return st_read_dir(c, repo, HV_DIR_ROOT, name, text);
+    return sto_read_dir(c, repo, HV_DIR_ROOT, name, text);
 }
 
 int
-st_write(struct hv_conn *c, const char *repo, const char *name,
+sto_write(struct hv_conn *c, const char *repo, const char *name,
          const char *text)
 {
-    const struct hv_storage_ops *o = ops_for(HAS(file_write),
+    const struct hv_storage_ops *o = sto_ops_for(HAS(file_write),
                                              "write a repository file");
 
     return o ? o->file_write(c, repo, HV_DIR_ROOT, name, text, strlen(text))
@@ -1409,7 +1409,7 @@ st_write(struct hv_conn *c, const char *repo, const char *name,
 }
 
 void
-fs_access_close(struct fs_access *a)
+sto_fs_access_close(struct fs_access *a)
 {
     if (a->conn)
         storage_hv->close(a->conn);
@@ -1420,7 +1420,7 @@ fs_access_close(struct fs_access *a)
 
 /* Open @a for file system @fs_id through its admin server. */
 int
-fs_access_open(struct db *db, const char *fs_id, struct fs_access *a)
+sto_fs_access_open(struct db *db, const char *fs_id, struct fs_access *a)
 {
     memset(a, 0, sizeof(*a));
     if (storage_fs_spec(db, fs_id, &a->fs, &a->hold, &a->server_id) < 0)
@@ -1429,8 +1429,8 @@ fs_access_open(struct db *db, const char *fs_id, struct fs_access *a)
     if (!a->conn) {
         struct err e = *err_get();
 
-        fs_access_close(a);
-        err_keep(&e);
+        sto_fs_access_close(a);
+        sto_err_keep(&e);
         return -1;
     }
     return 0;
@@ -1439,25 +1439,25 @@ fs_access_open(struct db *db, const char *fs_id, struct fs_access *a)
 /*
  * Mount repository @repo (@share of @a's file system) on @a's server for
  * a moment, unless it is mounted there already: *was says which, for
- * tmp_unmount(). @build: create the tree (a new repository).
+ * sto_tmp_unmount(). @build: create the tree (a new repository).
  */
 int
-tmp_mount(struct fs_access *a, const char *repo, const char *share,
+sto_tmp_mount(struct fs_access *a, const char *repo, const char *share,
           bool build, bool *was)
 {
-    int m = st_mounted(a->conn, repo);
+    int m = sto_mounted(a->conn, repo);
 
     if (m < 0)
         return -1;
     *was = m == 1;
     if (*was)
         return 0;
-    return st_mount(a->conn, repo, &a->fs, share, build);
+    return sto_mount(a->conn, repo, &a->fs, share, build);
 }
 
-/* Undo tmp_mount(); keeps the thread's error when @keep. */
+/* Undo sto_tmp_mount(); keeps the thread's error when @keep. */
 void
-tmp_unmount(struct fs_access *a, const char *repo, bool was)
+sto_tmp_unmount(struct fs_access *a, const char *repo, bool was)
 {
     struct err e = *err_get();
 
@@ -1465,7 +1465,7 @@ tmp_unmount(struct fs_access *a, const char *repo, bool was)
         log_warnx("cannot unmount repository '%s' from server '%s': %s",
                   repo, a->server_id, err_message());
     if (e.code != ERR_OK)
-        err_keep(&e);
+        sto_err_keep(&e);
     else
         err_clear();
 }
@@ -1475,20 +1475,20 @@ tmp_unmount(struct fs_access *a, const char *repo, bool was)
  * its .ovsrepo @text (a new repository, or the undo of a delete). 0/-1.
  */
 int
-hv_build(struct db *db, const char *fs_id, const char *repo,
+sto_host_build(struct db *db, const char *fs_id, const char *repo,
          const char *share, const char *text)
 {
     struct fs_access a;
     bool was;
     int rc = -1;
 
-    if (fs_access_open(db, fs_id, &a) < 0)
+    if (sto_fs_access_open(db, fs_id, &a) < 0)
         return -1;
-    if (tmp_mount(&a, repo, share, true, &was) == 0) {
-        rc = st_write(a.conn, repo, OVSREPO, text);
-        tmp_unmount(&a, repo, was);
+    if (sto_tmp_mount(&a, repo, share, true, &was) == 0) {
+        rc = sto_write(a.conn, repo, OVSREPO, text);
+        sto_tmp_unmount(&a, repo, was);
     }
-    fs_access_close(&a);
+    sto_fs_access_close(&a);
     return rc;
 }
 
@@ -1496,7 +1496,7 @@ hv_build(struct db *db, const char *fs_id, const char *repo,
  * @text is not NULL, *text receives its .ovsrepo first (NULL when it had
  * none). @missing_ok: a root that is gone already is success. */
 int
-hv_destroy(struct db *db, const char *fs_id, const char *repo,
+sto_host_destroy(struct db *db, const char *fs_id, const char *repo,
            const char *share, char **text, bool missing_ok)
 {
     struct fs_access a;
@@ -1505,9 +1505,9 @@ hv_destroy(struct db *db, const char *fs_id, const char *repo,
 
     if (text)
         *text = NULL;
-    if (fs_access_open(db, fs_id, &a) < 0)
+    if (sto_fs_access_open(db, fs_id, &a) < 0)
         return -1;
-    if (tmp_mount(&a, repo, share, false, &was) < 0) {
+    if (sto_tmp_mount(&a, repo, share, false, &was) < 0) {
         if (missing_ok && err_code() == ERR_NOT_FOUND) {
             log_info("repository '%s': its tree is gone already: %s", repo,
                      err_message());
@@ -1516,7 +1516,7 @@ hv_destroy(struct db *db, const char *fs_id, const char *repo,
         }
         goto out;
     }
-    if (text && st_read(a.conn, repo, OVSREPO, text) < 0) {
+    if (text && sto_read(a.conn, repo, OVSREPO, text) < 0) {
         if (err_code() != ERR_NOT_FOUND)
             goto unmount;
         err_clear();
@@ -1527,16 +1527,16 @@ hv_destroy(struct db *db, const char *fs_id, const char *repo,
         *text = NULL;
     }
  unmount:
-    tmp_unmount(&a, repo, was);
+    sto_tmp_unmount(&a, repo, was);
  out:
-    fs_access_close(&a);
+    sto_fs_access_close(&a);
     return rc;
 }
 
 /* Write .ovsrepo @text of @repo through @fs_id's admin server; *old (may
  * be NULL) receives the text it replaces (NULL when there was none). */
 int
-hv_ovsrepo(struct db *db, const char *fs_id, const char *repo,
+sto_host_ovsrepo(struct db *db, const char *fs_id, const char *repo,
            const char *share, const char *text, char **old)
 {
     struct fs_access a;
@@ -1545,26 +1545,26 @@ hv_ovsrepo(struct db *db, const char *fs_id, const char *repo,
 
     if (old)
         *old = NULL;
-    if (fs_access_open(db, fs_id, &a) < 0)
+    if (sto_fs_access_open(db, fs_id, &a) < 0)
         return -1;
-    if (tmp_mount(&a, repo, share, false, &was) < 0)
+    if (sto_tmp_mount(&a, repo, share, false, &was) < 0)
         goto out;
-    if (old && st_read(a.conn, repo, OVSREPO, old) < 0) {
+    if (old && sto_read(a.conn, repo, OVSREPO, old) < 0) {
         if (err_code() != ERR_NOT_FOUND)
             goto unmount;
         err_clear();
     }
-    rc = st_write(a.conn, repo, OVSREPO, text);
+    rc = sto_write(a.conn, repo, OVSREPO, text);
  unmount:
-    tmp_unmount(&a, repo, was);
+    sto_tmp_unmount(&a, repo, was);
  out:
-    fs_access_close(&a);
+    sto_fs_access_close(&a);
     return rc;
 }
 
 /* Mount (@mount) or unmount repository @repo on server @server. */
 int
-hv_present(struct db *db, const char *server, const char *repo, bool mount)
+sto_host_present(struct db *db, const char *server, const char *repo, bool mount)
 {
     AUTOPTR(json_object) json_object *r = NULL, *hold = NULL;
     struct hv_conn *c;
@@ -1572,14 +1572,14 @@ hv_present(struct db *db, const char *server, const char *repo, bool mount)
     int rc;
 
     if (mount) {
-        if (!(r = db_row_get(db, mt("Repository"), repo)) ||
-            storage_fs_spec(db, jstr(r, "file_system_id"), &fs, &hold,
+        if (!(r = db_row_get(db, sto_mt("Repository"), repo)) ||
+            storage_fs_spec(db, sto_jstr(r, "file_system_id"), &fs, &hold,
                             NULL) < 0)
             return -1;
     }
     if (!(c = storage_server_open(db, server)))
         return -1;
-    rc = mount ? st_mount(c, repo, &fs, jstr(r, "share_path"), false)
+    rc = mount ? sto_mount(c, repo, &fs, sto_jstr(r, "share_path"), false)
                : st_unmount(c, repo);
     storage_hv->close(c);
     return rc;
@@ -1596,19 +1596,19 @@ hv_undo(struct db *db, json_object *undo)
         return 0;
     for (i = json_object_array_length(hv); i-- > 0;) {
         json_object *a = json_object_array_get_idx(hv, i);
-        const char *action = jstr(a, "action"), *repo = jstr(a, "repo");
-        const char *fs = jstr(a, "fs"), *share = jstr(a, "share");
-        const char *server = jstr(a, "server"), *text = jstr(a, "text");
+        const char *action = sto_jstr(a, "action"), *repo = sto_jstr(a, "repo");
+        const char *fs = sto_jstr(a, "fs"), *share = sto_jstr(a, "share");
+        const char *server = sto_jstr(a, "server"), *text = sto_jstr(a, "text");
         int rc;
 
         if (str_eq(action, "unmount") || str_eq(action, "mount"))
-            rc = hv_present(db, server, repo, str_eq(action, "mount"));
+            rc = sto_host_present(db, server, repo, str_eq(action, "mount"));
         else if (str_eq(action, "destroy"))
-            rc = hv_destroy(db, fs, repo, share, NULL, true);
+            rc = sto_host_destroy(db, fs, repo, share, NULL, true);
         else if (str_eq(action, "build"))
-            rc = hv_build(db, fs, repo, share, text ? text : "");
+            rc = sto_host_build(db, fs, repo, share, text ? text : "");
         else if (str_eq(action, "ovsrepo"))
-            rc = hv_ovsrepo(db, fs, repo, share, text ? text : "", NULL);
+            rc = sto_host_ovsrepo(db, fs, repo, share, text ? text : "", NULL);
         else {
             err_set(ERR_INVALID, "undo: unknown host action '%s'",
                     action ? action : "?");
@@ -1634,7 +1634,7 @@ storage_undo(struct job_ctx *ctx, json_object *args, json_object *undo)
         return -1;
     if (!(t = job_txn_begin(ctx)))
         return -1;
-    if (journal_apply(ctx, t, undo) < 0) {
+    if (sto_journal_apply(ctx, t, undo) < 0) {
         db_txn_rollback(t);
         return -1;
     }
@@ -1644,7 +1644,7 @@ storage_undo(struct job_ctx *ctx, json_object *args, json_object *undo)
 /* Commit @t with @undo as the DONE row's undo data, or roll back when
  * @rc < 0. */
 int
-finish(struct job_ctx *ctx, struct db_txn *t, int rc, json_object *undo)
+sto_finish(struct job_ctx *ctx, struct db_txn *t, int rc, json_object *undo)
 {
     if (rc < 0) {
         db_txn_rollback(t);
@@ -1655,7 +1655,7 @@ finish(struct job_ctx *ctx, struct db_txn *t, int rc, json_object *undo)
 
 /* This Manager's uuid (its id). Caller frees. */
 char *
-manager_uuid(struct db *db)
+sto_manager_uuid(struct db *db)
 {
     return db_manager_id(db);
 }
