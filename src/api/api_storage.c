@@ -47,19 +47,6 @@ LOG_MODULE("api");
 #define DESCRIPTION_MAX 4000
 #define MAX_SERVERS 64
 
-/* ---- helpers ---- */
-
-static const char *
-jstr(json_object *o, const char *key)
-{
-    json_object *v;
-
-    if (!o || !json_object_object_get_ex(o, key, &v) ||
-        !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
 static struct storage_view
 reader(void)
 {
@@ -199,7 +186,7 @@ generation_check(json_object *b, json_object *row, const char *type,
         err_set(ERR_CONFLICT, "%s '%s' was changed since it was read: the "
                               "request is from generation %" PRId64 ", the "
                               "object is at generation %" PRId64 "; read "
-                              "it again and retry", type, jstr(row, "name"),
+                              "it again and retry", type, json_str(row, "name"),
                 *gen, cur);
         return -1;
     }
@@ -385,7 +372,7 @@ api_fileserver_create(struct api_req *req, struct api_resp *resp)
         return -1;
     if (!(plugin_row = row_get("FileServerPlugin", plugin)))
         return -1;
-    if (strcmp(jstr(plugin_row, "file_server_type"), "NETWORK") != 0) {
+    if (strcmp(json_str(plugin_row, "file_server_type"), "NETWORK") != 0) {
         err_set(ERR_INVALID, "plug-in '%s' serves local file systems, not "
                              "file servers", plugin);
         return -1;
@@ -402,7 +389,7 @@ api_fileserver_create(struct api_req *req, struct api_resp *resp)
     for (i = 0; i < na; i++) {
         AUTOPTR(json_object) json_object *s = row_get("Server", admins[i]);
 
-        if (s && str_eq(jstr(s, "run_state"), "RUNNING"))
+        if (s && str_eq(json_str(s, "run_state"), "RUNNING"))
             any_running = true;
         if (!s)
             err_clear();
@@ -463,33 +450,33 @@ api_fileserver_update(struct api_req *req, struct api_resp *resp)
     if (!(f = target(req, "FileServer", id, sizeof(id))) ||
         !(b = api_body_object(req)))
         return -1;
-    local = str_eq(jstr(f, "file_server_type"), "LOCAL");
+    local = str_eq(json_str(f, "file_server_type"), "LOCAL");
     if (body_id_check(b, "FileServer", id) < 0 ||
         common_members(b, model_type_find("FileServer"), &name, &desc,
                        &ud) < 0 ||
         generation_check(b, f, "FileServer", &gen) < 0)
         return -1;
-    if (name && str_eq(name, jstr(f, "name")))
+    if (name && str_eq(name, json_str(f, "name")))
         name = NULL;
     /* What identifies a file server cannot change. */
     if (body_str(b, "accessHost", &s) < 0)
         return -1;
-    if (s && !str_eq(s, jstr(f, "access_host"))) {
+    if (s && !str_eq(s, json_str(f, "access_host"))) {
         char hc[256];
 
         if (local || storage_check_access_host(s, hc, sizeof(hc)) < 0 ||
-            !str_eq(hc, jstr(f, "access_host"))) {
+            !str_eq(hc, json_str(f, "access_host"))) {
             err_set(ERR_INVALID, "the 'accessHost' of file server '%s' "
                                  "cannot change; register another file "
-                                 "server instead", jstr(f, "name"));
+                                 "server instead", json_str(f, "name"));
             return -1;
         }
     }
     if (body_str(b, "fileServerType", &s) < 0)
         return -1;
-    if (s && !str_eq(s, jstr(f, "file_server_type"))) {
+    if (s && !str_eq(s, json_str(f, "file_server_type"))) {
         err_set(ERR_INVALID, "the 'fileServerType' of file server '%s' "
-                             "cannot change", jstr(f, "name"));
+                             "cannot change", json_str(f, "name"));
         return -1;
     }
     if (json_object_object_get_ex(b, "fileServerPluginId", &pv) && pv) {
@@ -498,9 +485,9 @@ api_fileserver_update(struct api_req *req, struct api_resp *resp)
         if (api_ref_value(pv, "FileServerPlugin", "'fileServerPluginId'",
                       plugin, sizeof(plugin)) < 0)
             return -1;
-        if (!str_eq(plugin, jstr(f, "plugin_id"))) {
+        if (!str_eq(plugin, json_str(f, "plugin_id"))) {
             err_set(ERR_INVALID, "the 'fileServerPluginId' of file server "
-                                 "'%s' cannot change", jstr(f, "name"));
+                                 "'%s' cannot change", json_str(f, "name"));
             return -1;
         }
     }
@@ -521,14 +508,14 @@ api_fileserver_update(struct api_req *req, struct api_resp *resp)
         if (!(na == nla && (na == 0 || strcmp(admins[0], la[0]) == 0))) {
             err_set(ERR_INVALID, "the admin server of local file server "
                                  "'%s' is its own server and cannot change",
-                    jstr(f, "name"));
+                    json_str(f, "name"));
             goto out;
         }
         ra = 1;
     }
     if (rr == 0 && local && nr > 0) {
         err_set(ERR_INVALID, "local file server '%s' has no refresh "
-                             "servers", jstr(f, "name"));
+                             "servers", json_str(f, "name"));
         goto out;
     }
     if (rr == 0 && local)
@@ -562,12 +549,12 @@ api_fileserver_update(struct api_req *req, struct api_resp *resp)
     if (ru == 0 && !local)
         json_object_object_add(args, "uniformExports",
                                json_object_new_boolean(uniform));
-    snprintf(jname, sizeof(jname), "Edit File Server: %s", jstr(f, "name"));
-    lock_add(&l, "FileServer", id, jstr(f, "name"), true);
+    snprintf(jname, sizeof(jname), "Edit File Server: %s", json_str(f, "name"));
+    lock_add(&l, "FileServer", id, json_str(f, "name"), true);
     lock_servers(&l, admins, na);
     lock_servers(&l, refr, nr);
     rc = submit(req, resp, jname, &l, "fileserver.update", args,
-                "FileServer", id, name ? name : jstr(f, "name"));
+                "FileServer", id, name ? name : json_str(f, "name"));
  out:
     db_ids_free(admins, na);
     db_ids_free(refr, nr);
@@ -586,17 +573,17 @@ static int
 refresh_locks(struct locks *l, json_object *fsrv, char ***fss, size_t *nfs,
               char ***a, size_t *na, char ***r, size_t *nr)
 {
-    const char *id = jstr(fsrv, "id");
+    const char *id = json_str(fsrv, "id");
     size_t i;
 
-    lock_add(l, "FileServer", id, jstr(fsrv, "name"), true);
+    lock_add(l, "FileServer", id, json_str(fsrv, "name"), true);
     if (db_row_ids(api_conf()->db, model_type_find("FileSystem"),
                    "file_server_id", id, fss, nfs) < 0)
         return -1;
     for (i = 0; i < *nfs; i++)
         lock_add(l, "FileSystem", (*fss)[i], NULL, true);
-    if (jstr(fsrv, "server_id"))
-        lock_add(l, "Server", jstr(fsrv, "server_id"), NULL, false);
+    if (json_str(fsrv, "server_id"))
+        lock_add(l, "Server", json_str(fsrv, "server_id"), NULL, false);
     return lock_fileserver_servers(l, id, a, na, r, nr);
 }
 
@@ -617,9 +604,9 @@ api_fileserver_refresh(struct api_req *req, struct api_resp *resp)
         args = json_object_new_object();
         json_object_object_add(args, "id", json_object_new_string(id));
         snprintf(jname, sizeof(jname), "Refresh File Server: %s",
-                 jstr(f, "name"));
+                 json_str(f, "name"));
         rc = submit(req, resp, jname, &l, "fileserver.refresh", args,
-                    "FileServer", id, jstr(f, "name"));
+                    "FileServer", id, json_str(f, "name"));
     }
     db_ids_free(fss, nfs);
     db_ids_free(a, na);
@@ -638,20 +625,20 @@ api_filesystem_refresh(struct api_req *req, struct api_resp *resp)
     int rc = -1;
 
     if (!(fs = target(req, "FileSystem", id, sizeof(id))) ||
-        !(f = row_get("FileServer", jstr(fs, "file_server_id"))) ||
-        storage_check_reachable(&v, jstr(f, "id")) < 0)
+        !(f = row_get("FileServer", json_str(fs, "file_server_id"))) ||
+        storage_check_reachable(&v, json_str(f, "id")) < 0)
         return -1;
-    lock_add(&l, "FileSystem", id, jstr(fs, "name"), true);
-    lock_add(&l, "FileServer", jstr(f, "id"), jstr(f, "name"), false);
-    if (jstr(f, "server_id"))
-        lock_add(&l, "Server", jstr(f, "server_id"), NULL, false);
-    if (lock_fileserver_servers(&l, jstr(f, "id"), &a, &na, &r, &nr) == 0) {
+    lock_add(&l, "FileSystem", id, json_str(fs, "name"), true);
+    lock_add(&l, "FileServer", json_str(f, "id"), json_str(f, "name"), false);
+    if (json_str(f, "server_id"))
+        lock_add(&l, "Server", json_str(f, "server_id"), NULL, false);
+    if (lock_fileserver_servers(&l, json_str(f, "id"), &a, &na, &r, &nr) == 0) {
         args = json_object_new_object();
         json_object_object_add(args, "id", json_object_new_string(id));
         snprintf(jname, sizeof(jname), "Refresh File System: %s",
-                 jstr(fs, "name"));
+                 json_str(fs, "name"));
         rc = submit(req, resp, jname, &l, "filesystem.refresh", args,
-                    "FileSystem", id, jstr(fs, "name"));
+                    "FileSystem", id, json_str(fs, "name"));
     }
     db_ids_free(a, na);
     db_ids_free(r, nr);
@@ -677,9 +664,9 @@ api_fileserver_delete(struct api_req *req, struct api_resp *resp)
         args = json_object_new_object();
         json_object_object_add(args, "id", json_object_new_string(id));
         snprintf(jname, sizeof(jname), "Delete File Server: %s",
-                 jstr(f, "name"));
+                 json_str(f, "name"));
         rc = submit(req, resp, jname, &l, "fileserver.delete", args,
-                    "FileServer", id, jstr(f, "name"));
+                    "FileServer", id, json_str(f, "name"));
     }
     db_ids_free(fss, nfs);
     db_ids_free(a, na);
@@ -703,11 +690,11 @@ fs_locks(struct locks *l, const char *fs_id, bool fs_exclusive, char ***a,
 
     *a = *r = NULL;
     *na = *nr = 0;
-    if (!fs || !(f = row_get("FileServer", jstr(fs, "file_server_id"))))
+    if (!fs || !(f = row_get("FileServer", json_str(fs, "file_server_id"))))
         return -1;
     lock_add(l, "FileSystem", fs_id, NULL, fs_exclusive);
-    lock_add(l, "FileServer", jstr(f, "id"), NULL, false);
-    return lock_fileserver_servers(l, jstr(f, "id"), a, na, r, nr);
+    lock_add(l, "FileServer", json_str(f, "id"), NULL, false);
+    return lock_fileserver_servers(l, json_str(f, "id"), a, na, r, nr);
 }
 
 /* POST /FileSystem/{id}/Repository */
@@ -763,9 +750,9 @@ api_repository_create(struct api_req *req, struct api_resp *resp)
     snprintf(jname, sizeof(jname), "Create Repository: %s", name);
     lock_add(&l, "Repository", id, name, true);
     if (fs_locks(&l, fs_id, true, &a, &na, &r, &nr) == 0) {
-        if ((f = row_get("FileServer", jstr(fs, "file_server_id"))) &&
-            jstr(f, "server_id"))
-            lock_add(&l, "Server", jstr(f, "server_id"), NULL, false);
+        if ((f = row_get("FileServer", json_str(fs, "file_server_id"))) &&
+            json_str(f, "server_id"))
+            lock_add(&l, "Server", json_str(f, "server_id"), NULL, false);
         err_clear();
         rc = submit(req, resp, jname, &l, "repo.create", args, NULL, NULL,
                     NULL);
@@ -818,13 +805,13 @@ presentation(struct api_req *req, struct api_resp *resp, bool present)
     snprintf(jname, sizeof(jname),
              present ? "Present Repository: %s to Server: %s"
                      : "Unpresent Repository: %s from Server: %s",
-             jstr(r, "name"), jstr(s, "name"));
-    lock_add(&l, "Repository", id, jstr(r, "name"), true);
-    lock_add(&l, "Server", sid, jstr(s, "name"), false);
-    lock_add(&l, "FileSystem", jstr(r, "file_system_id"), NULL, false);
+             json_str(r, "name"), json_str(s, "name"));
+    lock_add(&l, "Repository", id, json_str(r, "name"), true);
+    lock_add(&l, "Server", sid, json_str(s, "name"), false);
+    lock_add(&l, "FileSystem", json_str(r, "file_system_id"), NULL, false);
     return submit(req, resp, jname, &l,
                   present ? "repo.present" : "repo.unpresent", args,
-                  "Repository", id, jstr(r, "name"));
+                  "Repository", id, json_str(r, "name"));
 }
 
 int
@@ -858,20 +845,20 @@ ownership(struct api_req *req, struct api_resp *resp, bool take)
         return -1;
     if ((take ? storage_check_take(&v, id, mgr)
               : storage_check_release(&v, id, mgr)) < 0 ||
-        storage_fs_spec(api_conf()->db, jstr(r, "file_system_id"), &spec,
+        storage_fs_spec(api_conf()->db, json_str(r, "file_system_id"), &spec,
                         &hold, &admin) < 0)
         return -1;
     json_object_put(hold);
     args = json_object_new_object();
     json_object_object_add(args, "repo", json_object_new_string(id));
     snprintf(jname, sizeof(jname), "%s Ownership of Repository: %s",
-             take ? "Take" : "Release", jstr(r, "name"));
-    lock_add(&l, "Repository", id, jstr(r, "name"), true);
+             take ? "Take" : "Release", json_str(r, "name"));
+    lock_add(&l, "Repository", id, json_str(r, "name"), true);
     lock_add(&l, "Server", admin, NULL, false);
-    if (fs_locks(&l, jstr(r, "file_system_id"), false, &a, &na, &rf,
+    if (fs_locks(&l, json_str(r, "file_system_id"), false, &a, &na, &rf,
                  &nr) == 0)
         rc = submit(req, resp, jname, &l, take ? "repo.take" : "repo.release",
-                    args, "Repository", id, jstr(r, "name"));
+                    args, "Repository", id, json_str(r, "name"));
     db_ids_free(a, na);
     db_ids_free(rf, nr);
     return rc;
@@ -905,31 +892,31 @@ api_repository_refresh(struct api_req *req, struct api_resp *resp)
         return -1;
     if (db_row_ids(api_conf()->db, mt, "repository_id", id, &mounts, &n) < 0)
         return -1;
-    lock_add(&l, "Repository", id, jstr(r, "name"), true);
+    lock_add(&l, "Repository", id, json_str(r, "name"), true);
     for (i = 0; i < n; i++) {
         AUTOPTR(json_object) json_object *m = row_get("FileSystemMount",
                                                       mounts[i]);
         AUTOPTR(json_object) json_object *s =
-            m ? row_get("Server", jstr(m, "server_id")) : NULL;
+            m ? row_get("Server", json_str(m, "server_id")) : NULL;
 
         if (!s) {
             err_clear();
             continue;
         }
-        if (str_eq(jstr(s, "run_state"), "RUNNING"))
+        if (str_eq(json_str(s, "run_state"), "RUNNING"))
             any = true;
     }
     if (!any) {
         err_set(ERR_STATE, "cannot refresh repository '%s': it is not "
                            "presented to any running server",
-                jstr(r, "name"));
+                json_str(r, "name"));
         goto out;
     }
     args = json_object_new_object();
     json_object_object_add(args, "repo", json_object_new_string(id));
-    snprintf(jname, sizeof(jname), "Refresh Repository: %s", jstr(r, "name"));
+    snprintf(jname, sizeof(jname), "Refresh Repository: %s", json_str(r, "name"));
     rc = submit(req, resp, jname, &l, "repo.refresh", args, "Repository", id,
-                jstr(r, "name"));
+                json_str(r, "name"));
  out:
     db_ids_free(mounts, n);
     return rc;
@@ -954,23 +941,23 @@ api_repository_delete(struct api_req *req, struct api_resp *resp)
         !(mgr = db_manager_id(api_conf()->db)) ||
         storage_check_repo_delete(&v, id, mgr) < 0)
         return -1;
-    owned = str_eq(jstr(r, "manager_uuid"), mgr);
+    owned = str_eq(json_str(r, "manager_uuid"), mgr);
     /* Its files go too: a server must reach them. */
     if (owned) {
-        if (storage_fs_spec(api_conf()->db, jstr(r, "file_system_id"), &spec,
+        if (storage_fs_spec(api_conf()->db, json_str(r, "file_system_id"), &spec,
                             &hold, &admin) < 0)
             return -1;
         json_object_put(hold);
     }
     args = json_object_new_object();
     json_object_object_add(args, "repo", json_object_new_string(id));
-    snprintf(jname, sizeof(jname), "Delete Repository: %s", jstr(r, "name"));
-    lock_add(&l, "Repository", id, jstr(r, "name"), true);
+    snprintf(jname, sizeof(jname), "Delete Repository: %s", json_str(r, "name"));
+    lock_add(&l, "Repository", id, json_str(r, "name"), true);
     lock_add(&l, "Server", admin, NULL, false);
-    if (fs_locks(&l, jstr(r, "file_system_id"), false, &a, &na, &rf,
+    if (fs_locks(&l, json_str(r, "file_system_id"), false, &a, &na, &rf,
                  &nr) == 0)
         rc = submit(req, resp, jname, &l, "repo.delete", args, "Repository",
-                    id, jstr(r, "name"));
+                    id, json_str(r, "name"));
     db_ids_free(a, na);
     db_ids_free(rf, nr);
     return rc;
@@ -1009,7 +996,7 @@ access_hosts(json_object *b, json_object **out, char *first, size_t size)
         int64_t port = 3260;
 
         if (!e || !json_object_is_type(e, json_type_object) ||
-            storage_check_access_host(jstr(e, "accessHost"), hc,
+            storage_check_access_host(json_str(e, "accessHost"), hc,
                                       sizeof(hc)) < 0) {
             if (err_code() == ERR_OK)
                 err_set(ERR_INVALID, "'accessHosts'[%zu] must be an object "
@@ -1086,7 +1073,7 @@ api_array_create(struct api_req *req, struct api_resp *resp)
     for (i = 0; i < na; i++) {
         AUTOPTR(json_object) json_object *s = row_get("Server", admins[i]);
 
-        if (s && str_eq(jstr(s, "run_state"), "RUNNING"))
+        if (s && str_eq(json_str(s, "run_state"), "RUNNING"))
             any_running = true;
         if (!s)
             err_clear();
@@ -1127,8 +1114,8 @@ lock_array(struct locks *l, json_object *a)
     char **ids = NULL;
     size_t n = 0;
 
-    lock_add(l, "StorageArray", jstr(a, "id"), jstr(a, "name"), true);
-    if (db_links_get(api_conf()->db, "storage_array_admins", jstr(a, "id"),
+    lock_add(l, "StorageArray", json_str(a, "id"), json_str(a, "name"), true);
+    if (db_links_get(api_conf()->db, "storage_array_admins", json_str(a, "id"),
                      &ids, &n) < 0)
         return -1;
     lock_servers(l, ids, n);
@@ -1154,10 +1141,10 @@ array_job(struct api_req *req, struct api_resp *resp, bool del)
     args = json_object_new_object();
     json_object_object_add(args, "id", json_object_new_string(id));
     snprintf(jname, sizeof(jname), "%s Storage Array: %s",
-             del ? "Delete" : "Refresh", jstr(a, "name"));
+             del ? "Delete" : "Refresh", json_str(a, "name"));
     return submit(req, resp, jname, &l, del ? "array.delete"
                                             : "array.refresh", args,
-                  "StorageArray", id, jstr(a, "name"));
+                  "StorageArray", id, json_str(a, "name"));
 }
 
 int
@@ -1201,7 +1188,7 @@ api_access_group_create(struct api_req *req, struct api_resp *resp)
         json_object_object_add(args, "description",
                                json_object_new_string(desc));
     lock_add(&l, "AccessGroup", gid, name, true);
-    lock_add(&l, "StorageArray", id, jstr(a, "name"), false);
+    lock_add(&l, "StorageArray", id, json_str(a, "name"), false);
     snprintf(jname, sizeof(jname), "Create Access Group: %s", name);
     return submit(req, resp, jname, &l, "accessgroup.create", args,
                   "AccessGroup", gid, name);
@@ -1240,13 +1227,13 @@ group_member(struct api_req *req, struct api_resp *resp, const char *kind,
     json_object_object_add(args, "kind", json_object_new_string(kind));
     json_object_object_add(args, "ref", json_object_new_string(ref));
     json_object_object_add(args, "add", json_object_new_boolean(add));
-    lock_add(&l, "AccessGroup", id, jstr(g, "name"), true);
-    lock_add(&l, kind, ref, jstr(r, "name"), false);
+    lock_add(&l, "AccessGroup", id, json_str(g, "name"), true);
+    lock_add(&l, kind, ref, json_str(r, "name"), false);
     snprintf(jname, sizeof(jname), "%s %s %s Access Group: %s",
-             add ? "Add" : "Remove", jstr(r, "name"), add ? "to" : "from",
-             jstr(g, "name"));
+             add ? "Add" : "Remove", json_str(r, "name"), add ? "to" : "from",
+             json_str(g, "name"));
     return submit(req, resp, jname, &l, "accessgroup.member", args,
-                  "AccessGroup", id, jstr(g, "name"));
+                  "AccessGroup", id, json_str(g, "name"));
 }
 
 int
@@ -1285,11 +1272,11 @@ api_access_group_delete(struct api_req *req, struct api_resp *resp)
         return -1;
     args = json_object_new_object();
     json_object_object_add(args, "id", json_object_new_string(id));
-    lock_add(&l, "AccessGroup", id, jstr(g, "name"), true);
+    lock_add(&l, "AccessGroup", id, json_str(g, "name"), true);
     snprintf(jname, sizeof(jname), "Delete Access Group: %s",
-             jstr(g, "name"));
+             json_str(g, "name"));
     return submit(req, resp, jname, &l, "accessgroup.delete", args,
-                  "AccessGroup", id, jstr(g, "name"));
+                  "AccessGroup", id, json_str(g, "name"));
 }
 
 /* ---- PUT /StorageElement/{id} ---- */
@@ -1330,9 +1317,9 @@ api_storage_element_update(struct api_req *req, struct api_resp *resp)
     if (rs == 0)
         json_object_object_add(args, "shareable",
                                json_object_new_boolean(shareable));
-    lock_add(&l, "StorageElement", id, jstr(e, "name"), true);
+    lock_add(&l, "StorageElement", id, json_str(e, "name"), true);
     snprintf(jname, sizeof(jname), "Edit Storage Element: %s",
-             name ? name : jstr(e, "name"));
+             name ? name : json_str(e, "name"));
     return submit(req, resp, jname, &l, "storageelement.update", args,
-                  "StorageElement", id, name ? name : jstr(e, "name"));
+                  "StorageElement", id, name ? name : json_str(e, "name"));
 }

@@ -101,10 +101,10 @@ storage_check_array_new(const struct storage_view *v, const char *host,
 
         if (!a)
             goto cleanup;
-        hosts = json_parse_text(sto_jstr(a, "access_hosts"));
+        hosts = json_parse_text(json_str(a, "access_hosts"));
         for (k = 0; hosts && json_object_is_type(hosts, json_type_array) &&
                     k < json_object_array_length(hosts); k++) {
-            if (str_eq(sto_jstr(json_object_array_get_idx(hosts, k),
+            if (str_eq(json_str(json_object_array_get_idx(hosts, k),
                             "accessHost"), host)) {
                 err_set(ERR_EXISTS, "storage array '%s' already has access "
                                     "host '%s'", sto_rname(a), host);
@@ -163,7 +163,7 @@ array_acting(const struct storage_view *v, json_object *a)
     char **ids = NULL, *found = NULL;
     size_t n = 0, i;
 
-    if (sto_sv_links(v, "storage_array_admins", sto_jstr(a, "id"), &ids, &n) < 0)
+    if (sto_sv_links(v, "storage_array_admins", json_str(a, "id"), &ids, &n) < 0)
         return NULL;
     for (i = 0; i < n && !found; i++) {
         if (sto_running(v, ids[i]))
@@ -211,8 +211,8 @@ storage_check_group_member(const struct storage_view *v, const char *group,
 
     if (!g || !(r = sto_sv_get(v, kind, ref)))
         return -1;
-    if (element && !str_eq(sto_jstr(r, "storage_array_id"),
-                           sto_jstr(g, "storage_array_id"))) {
+    if (element && !str_eq(json_str(r, "storage_array_id"),
+                           json_str(g, "storage_array_id"))) {
         err_set(ERR_STATE, "storage element '%s' is not of the storage "
                            "array of access group '%s'", sto_rname(r),
                 sto_rname(g));
@@ -327,7 +327,7 @@ array_portal(const char *hosts_text, char *host, size_t size,
         return -1;
     }
     e = json_object_array_get_idx(h, 0);
-    str_copy(host, sto_jstr(e, "accessHost") ? sto_jstr(e, "accessHost") : "",
+    str_copy(host, json_str(e, "accessHost") ? json_str(e, "accessHost") : "",
              size);
     *port = (unsigned)sto_jint(e, "accessPort", 3260);
     return 0;
@@ -338,8 +338,8 @@ array_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     struct db *db = job_db(ctx);
     struct storage_view rv = { db, NULL }, tv = { NULL, NULL };
-    const char *id = sto_jstr(args, "id"), *name = sto_jstr(args, "name");
-    const char *hosts = sto_jstr(args, "accessHosts");
+    const char *id = json_str(args, "id"), *name = json_str(args, "name");
+    const char *hosts = json_str(args, "accessHosts");
     AUTOPTR(json_object) json_object *a = NULL, *vg = NULL, *u = sto_undo_new();
     char **admins = NULL, *AUTOFREE mgr = NULL, *AUTOFREE sid = NULL;
     char *AUTOFREE vgid = NULL, host[256];
@@ -352,7 +352,7 @@ array_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     int rc = -1;
 
     (void)undo;
-    if (!id || !name || !hosts || !sto_jstr(args, "pluginId")) {
+    if (!id || !name || !hosts || !json_str(args, "pluginId")) {
         err_set(ERR_INVALID, "array.create needs 'id', 'name', "
                              "'accessHosts' and 'pluginId'");
         return -1;
@@ -382,9 +382,9 @@ array_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     a = json_object_new_object();
     sto_set_str(a, "id", id);
     sto_set_str(a, "name", name);
-    if (sto_jstr(args, "description"))
-        sto_set_str(a, "description", sto_jstr(args, "description"));
-    sto_set_str(a, "plugin_id", sto_jstr(args, "pluginId"));
+    if (json_str(args, "description"))
+        sto_set_str(a, "description", json_str(args, "description"));
+    sto_set_str(a, "plugin_id", json_str(args, "pluginId"));
     sto_set_str(a, "storage_type", "ISCSI");
     sto_set_str(a, "access_hosts", hosts);
     json_object_object_add(a, "refreshed_ms",
@@ -433,7 +433,7 @@ array_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     struct db *db = job_db(ctx);
     struct storage_view rv = { db, NULL }, tv = { NULL, NULL };
-    const char *id = sto_jstr(args, "id");
+    const char *id = json_str(args, "id");
     AUTOPTR(json_object) json_object *a = NULL, *u = sto_undo_new();
     char *AUTOFREE sid = NULL, host[256], **els = NULL, **vgs = NULL;
     struct found_lun *f = NULL;
@@ -452,7 +452,7 @@ array_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     if (storage_check_array_reachable(&rv, id) < 0 ||
         !(a = sto_sv_get(&rv, "StorageArray", id)) ||
         !(sid = array_acting(&rv, a)) ||
-        array_portal(sto_jstr(a, "access_hosts"), host, sizeof(host), &port) < 0)
+        array_portal(json_str(a, "access_hosts"), host, sizeof(host), &port) < 0)
         return -1;
     if (!(c = storage_server_open(db, sid)) ||
         array_scan(ctx, c, host, port, &f, &nf) < 0)
@@ -483,7 +483,7 @@ array_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 
             if (!e)
                 goto fail;
-            if (!str_eq(sto_jstr(e, "page83_id"), f[i].l.page83))
+            if (!str_eq(json_str(e, "page83_id"), f[i].l.page83))
                 continue;
             known = seen[k] = true;
             if (sto_jint(e, "size", 0) == (int64_t)f[i].l.size_bytes &&
@@ -587,7 +587,7 @@ array_delete_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
                   json_object *u)
 {
     struct storage_view tv = { NULL, t };
-    const char *id = sto_jstr(args, "id");
+    const char *id = json_str(args, "id");
     AUTOPTR(json_object) json_object *a = NULL;
     char **vgs = NULL, **els = NULL, **ags = NULL;
     size_t nvg = 0, ne = 0, nag = 0, i;
@@ -641,8 +641,8 @@ static int
 group_create_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
                   json_object *u)
 {
-    const char *id = sto_jstr(args, "id"), *name = sto_jstr(args, "name");
-    const char *array = sto_jstr(args, "array");
+    const char *id = json_str(args, "id"), *name = json_str(args, "name");
+    const char *array = json_str(args, "array");
     AUTOPTR(json_object) json_object *a = NULL, *g = NULL;
 
     if (!id || !name || !array) {
@@ -655,8 +655,8 @@ group_create_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
     g = json_object_new_object();
     sto_set_str(g, "id", id);
     sto_set_str(g, "name", name);
-    if (sto_jstr(args, "description"))
-        sto_set_str(g, "description", sto_jstr(args, "description"));
+    if (json_str(args, "description"))
+        sto_set_str(g, "description", json_str(args, "description"));
     sto_set_str(g, "storage_array_id", array);
     if (db_txn_row_insert(t, sto_mt("AccessGroup"), g) < 0)
         return -1;
@@ -674,8 +674,8 @@ group_member_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
                   json_object *u)
 {
     struct storage_view tv = { NULL, t };
-    const char *id = sto_jstr(args, "id"), *kind = sto_jstr(args, "kind");
-    const char *ref = sto_jstr(args, "ref");
+    const char *id = json_str(args, "id"), *kind = json_str(args, "kind");
+    const char *ref = json_str(args, "ref");
     bool add = sto_jint(args, "add", 0) != 0;
     bool element = str_eq(kind, "StorageElement");
     const char *table = element ? "access_group_elements"
@@ -728,7 +728,7 @@ static int
 group_delete_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
                   json_object *u)
 {
-    const char *id = sto_jstr(args, "id");
+    const char *id = json_str(args, "id");
     AUTOPTR(json_object) json_object *g = NULL;
 
     if (!id) {
@@ -751,7 +751,7 @@ static int
 element_update_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
                     json_object *u)
 {
-    const char *id = sto_jstr(args, "id");
+    const char *id = json_str(args, "id");
     AUTOPTR(json_object) json_object *e = NULL, *cols = NULL;
     json_object *ud = NULL;
     int64_t gen = sto_jint(args, "generation", -1);
@@ -773,16 +773,16 @@ element_update_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
     if (sto_jr_row(t, u, "StorageElement", id) < 0)
         return -1;
     cols = json_object_new_object();
-    if (sto_jstr(args, "name"))
-        sto_set_str(cols, "name", sto_jstr(args, "name"));
-    if (sto_jstr(args, "description"))
-        sto_set_str(cols, "description", sto_jstr(args, "description"));
+    if (json_str(args, "name"))
+        sto_set_str(cols, "name", json_str(args, "name"));
+    if (json_str(args, "description"))
+        sto_set_str(cols, "description", json_str(args, "description"));
     if (json_object_object_get_ex(args, "userData", &ud) && ud)
         sto_set_str(cols, "user_data", json_to_text(ud));
     if (json_object_object_get_ex(args, "shareable", NULL))
         json_object_object_add(cols, "shareable", json_object_new_int(
                                    (int)sto_jint(args, "shareable", 0)));
-    name = sto_jstr(args, "name") ? sto_jstr(args, "name") : sto_rname(e);
+    name = json_str(args, "name") ? json_str(args, "name") : sto_rname(e);
     if (db_txn_row_update(t, sto_mt("StorageElement"), id, cols, true) < 0 ||
         sto_ev(ctx, t, SEV_INFORMATIONAL, "storageelement.updated",
            "StorageElement", id, name, "storage element '%s' updated",

@@ -68,7 +68,7 @@ static void
 probe_all(struct job_ctx *ctx, struct hv_conn *c, json_object *fsrv,
           struct probe *p, size_t n)
 {
-    bool local = str_eq(sto_jstr(fsrv, "file_server_type"), "LOCAL");
+    bool local = str_eq(json_str(fsrv, "file_server_type"), "LOCAL");
     struct hv_fs fs;
     size_t i;
 
@@ -77,7 +77,7 @@ probe_all(struct job_ctx *ctx, struct hv_conn *c, json_object *fsrv,
             continue;
         job_progress(ctx, "probing %s", p[i].path);
         fs.kind = local ? "local" : "nfs";
-        fs.host = local ? NULL : sto_jstr(fsrv, "access_host");
+        fs.host = local ? NULL : json_str(fsrv, "access_host");
         fs.path = p[i].path;
         if (sto_probe(c, &fs, "", &p[i].space, &p[i].ovsrepo) == 0)
             continue;
@@ -125,7 +125,7 @@ discover_repo(struct job_ctx *ctx, struct db_txn *t, json_object *undo,
     char *AUTOFREE owner = sto_ovsrepo_get(text, "OVS_REPO_MGR_UUID");
     char *AUTOFREE alias = sto_ovsrepo_get(text, "OVS_REPO_ALIAS");
     AUTOPTR(json_object) json_object *row = NULL;
-    const char *fs_id = sto_jstr(fs, "id");
+    const char *fs_id = json_str(fs, "id");
     char **ids = NULL;
     size_t n = 0, i;
     int e;
@@ -157,7 +157,7 @@ discover_repo(struct job_ctx *ctx, struct db_txn *t, json_object *undo,
         AUTOPTR(json_object) json_object *r = sto_sv_get(&v, "Repository",
                                                      ids[i]);
 
-        if (r && str_eq(sto_jstr(r, "share_path"), "")) {
+        if (r && str_eq(json_str(r, "share_path"), "")) {
             e = sto_ev(ctx, t, SEV_WARNING, "filesystem.bad_repository",
                    "FileSystem", fs_id, sto_rname(fs), "file system '%s' holds "
                    "repository '%s' in its .ovsrepo, but this Manager has "
@@ -198,7 +198,7 @@ apply_probe(struct job_ctx *ctx, struct db_txn *t, json_object *undo,
             json_object *fsrv, struct probe *p, const char *mgr)
 {
     struct storage_view v = { NULL, t };
-    bool local = str_eq(sto_jstr(fsrv, "file_server_type"), "LOCAL");
+    bool local = str_eq(json_str(fsrv, "file_server_type"), "LOCAL");
     AUTOPTR(json_object) json_object *fs = NULL, *cols = NULL;
     char *AUTOFREE id = NULL, *AUTOFREE name = NULL;
     int used;
@@ -211,7 +211,7 @@ apply_probe(struct job_ctx *ctx, struct db_txn *t, json_object *undo,
         fs = json_object_new_object();
         sto_set_str(fs, "id", id);
         sto_set_str(fs, "name", name);
-        sto_set_str(fs, "file_server_id", sto_jstr(fsrv, "id"));
+        sto_set_str(fs, "file_server_id", json_str(fsrv, "id"));
         sto_set_str(fs, "path", p->path);
         json_object_object_add(fs, "size", json_object_new_int64(
                                    (int64_t)p->space.capacity_bytes));
@@ -224,8 +224,8 @@ apply_probe(struct job_ctx *ctx, struct db_txn *t, json_object *undo,
             return -1;
         sto_jr_created(undo, "FileSystem", id);
         if (sto_ev(ctx, t, SEV_INFORMATIONAL, "filesystem.created", "FileSystem",
-               id, sto_jstr(fs, "name"), "file system '%s' found on file server "
-               "'%s'", sto_jstr(fs, "name"), sto_rname(fsrv)) < 0)
+               id, json_str(fs, "name"), "file system '%s' found on file server "
+               "'%s'", json_str(fs, "name"), sto_rname(fsrv)) < 0)
             return -1;
         if (p->ovsrepo)
             return discover_repo(ctx, t, undo, fs, p->ovsrepo, mgr);
@@ -306,7 +306,7 @@ gather(struct job_ctx *ctx, struct db *db, struct hv_conn *c,
        json_object *fsrv, const char *only, struct probe **out, size_t *nout)
 {
     struct storage_view v = { db, NULL };
-    bool network = !str_eq(sto_jstr(fsrv, "file_server_type"), "LOCAL");
+    bool network = !str_eq(json_str(fsrv, "file_server_type"), "LOCAL");
     struct probe *p = NULL;
     char **known = NULL, **exports = NULL;
     size_t nknown = 0, nexp = 0, n = 0, i, k;
@@ -319,15 +319,15 @@ gather(struct job_ctx *ctx, struct db *db, struct hv_conn *c,
         known = xcalloc(1, sizeof(*known));
         known[0] = xstrdup(only);
         nknown = 1;
-    } else if (sto_sv_ids(&v, "FileSystem", "file_server_id", sto_jstr(fsrv, "id"),
+    } else if (sto_sv_ids(&v, "FileSystem", "file_server_id", json_str(fsrv, "id"),
                       &known, &nknown) < 0) {
         return -1;
     }
     seen = xcalloc(nknown + 1, sizeof(*seen));
     if (network && !only) {
         job_progress(ctx, "listing the exports of %s",
-                     sto_jstr(fsrv, "access_host"));
-        if (sto_exports(c, sto_jstr(fsrv, "access_host"), &exports, &nexp) < 0)
+                     json_str(fsrv, "access_host"));
+        if (sto_exports(c, json_str(fsrv, "access_host"), &exports, &nexp) < 0)
             goto cleanup;
     }
     p = xcalloc(nexp + nknown + 1, sizeof(*p));
@@ -339,7 +339,7 @@ gather(struct job_ctx *ctx, struct db *db, struct hv_conn *c,
 
             if (!fs)
                 goto cleanup;
-            if (str_eq(sto_jstr(fs, "path"), exports[i])) {
+            if (str_eq(json_str(fs, "path"), exports[i])) {
                 p[n].fs_id = xstrdup(known[k]);
                 seen[k] = true;
                 break;
@@ -354,12 +354,12 @@ gather(struct job_ctx *ctx, struct db *db, struct hv_conn *c,
             continue;
         if (!(fs = sto_sv_get(&v, "FileSystem", known[k])))
             goto cleanup;
-        if (!str_eq(sto_jstr(fs, "file_server_id"), sto_jstr(fsrv, "id"))) {
+        if (!str_eq(json_str(fs, "file_server_id"), json_str(fsrv, "id"))) {
             err_set(ERR_INVALID, "file system '%s' is not one of file "
                                  "server '%s'", known[k], sto_rname(fsrv));
             goto cleanup;
         }
-        p[n].path = xstrdup(sto_jstr(fs, "path") ? sto_jstr(fs, "path") : "");
+        p[n].path = xstrdup(json_str(fs, "path") ? json_str(fs, "path") : "");
         p[n].fs_id = xstrdup(known[k]);
         /* A NETWORK server that no longer exports it: missing. */
         p[n].state = network && !only ? PROBE_MISSING : PROBE_OK;
@@ -404,7 +404,7 @@ storage_check_fileserver_new(const struct storage_view *v, const char *host,
 
         if (!f)
             goto cleanup;
-        if (str_eq(sto_jstr(f, "file_server_type"), "NETWORK")) {
+        if (str_eq(json_str(f, "file_server_type"), "NETWORK")) {
             err_set(ERR_EXISTS, "file server '%s' already has access host "
                                 "'%s'", sto_rname(f), host);
             goto cleanup;
@@ -430,7 +430,7 @@ storage_check_admins(const struct storage_view *v, char *const *ids,
 
         if (!s)
             return -1;
-        if (!str_eq(sto_jstr(s, "manager_uuid"), mgr)) {
+        if (!str_eq(json_str(s, "manager_uuid"), mgr)) {
             err_set(ERR_STATE, "server '%s' cannot be an %s: this Manager "
                                "does not own it", sto_rname(s), what);
             return -1;
@@ -466,9 +466,9 @@ fsrv_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     struct db *db = job_db(ctx);
     struct storage_view rv = { db, NULL }, tv = { NULL, NULL };
-    const char *id = sto_jstr(args, "id"), *name = sto_jstr(args, "name");
-    const char *host = sto_jstr(args, "accessHost");
-    const char *plugin = sto_jstr(args, "pluginId");
+    const char *id = json_str(args, "id"), *name = json_str(args, "name");
+    const char *host = json_str(args, "accessHost");
+    const char *plugin = json_str(args, "pluginId");
     AUTOPTR(json_object) json_object *fsrv = NULL, *u = sto_undo_new();
     char **admins = NULL, **refr = NULL, *AUTOFREE mgr = NULL;
     char *AUTOFREE sid = NULL;
@@ -494,8 +494,8 @@ fsrv_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     fsrv = json_object_new_object();
     sto_set_str(fsrv, "id", id);
     sto_set_str(fsrv, "name", name);
-    if (sto_jstr(args, "description"))
-        sto_set_str(fsrv, "description", sto_jstr(args, "description"));
+    if (json_str(args, "description"))
+        sto_set_str(fsrv, "description", json_str(args, "description"));
     if (json_object_object_get_ex(args, "userData", &ud) && ud)
         sto_set_str(fsrv, "user_data", json_to_text(ud));
     sto_set_str(fsrv, "file_server_type", "NETWORK");
@@ -573,7 +573,7 @@ fsrv_update_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
                  json_object *u)
 {
     struct storage_view tv = { NULL, t };
-    const char *id = sto_jstr(args, "id");
+    const char *id = json_str(args, "id");
     AUTOPTR(json_object) json_object *f = NULL, *cols = NULL;
     char **admins = NULL, **refr = NULL, *AUTOFREE mgr = NULL;
     size_t na = 0, nr = 0;
@@ -595,7 +595,7 @@ fsrv_update_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
                 sto_rname(f), gen, sto_jint(f, "generation", 0));
         return -1;
     }
-    local = str_eq(sto_jstr(f, "file_server_type"), "LOCAL");
+    local = str_eq(json_str(f, "file_server_type"), "LOCAL");
     json_object_object_get_ex(args, "admins", &a);
     json_object_object_get_ex(args, "refreshers", &r);
     if (!(mgr = sto_manager_uuid(job_db(ctx))) ||
@@ -619,10 +619,10 @@ fsrv_update_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
         (r && set_links(t, u, "file_server_refreshers", id, refr, nr) < 0))
         goto out;
     cols = json_object_new_object();
-    if (sto_jstr(args, "name"))
-        sto_set_str(cols, "name", sto_jstr(args, "name"));
-    if (sto_jstr(args, "description"))
-        sto_set_str(cols, "description", sto_jstr(args, "description"));
+    if (json_str(args, "name"))
+        sto_set_str(cols, "name", json_str(args, "name"));
+    if (json_str(args, "description"))
+        sto_set_str(cols, "description", json_str(args, "description"));
     if (json_object_object_get_ex(args, "userData", &ud) && ud)
         sto_set_str(cols, "user_data", json_to_text(ud));
     if (json_object_object_get_ex(args, "uniformExports", NULL))
@@ -631,12 +631,12 @@ fsrv_update_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
     if (db_txn_row_update(t, sto_mt("FileServer"), id, cols, true) < 0)
         goto out;
     if (sto_ev(ctx, t, SEV_INFORMATIONAL, "fileserver.updated", "FileServer", id,
-           sto_jstr(args, "name") ? sto_jstr(args, "name") : sto_rname(f),
+           json_str(args, "name") ? json_str(args, "name") : sto_rname(f),
            "file server '%s' updated",
-           sto_jstr(args, "name") ? sto_jstr(args, "name") : sto_rname(f)) < 0)
+           json_str(args, "name") ? json_str(args, "name") : sto_rname(f)) < 0)
         goto out;
     job_set_result(ctx, "FileServer", id,
-                   sto_jstr(args, "name") ? sto_jstr(args, "name") : sto_rname(f));
+                   json_str(args, "name") ? json_str(args, "name") : sto_rname(f));
     rc = 0;
  out:
     sto_ids_free(admins, na);
@@ -677,7 +677,7 @@ refresh_run(struct job_ctx *ctx, const char *fsrv_id, const char *fs_id)
     if (fs_id) {
         if (!(fs = sto_sv_get(&rv, "FileSystem", fs_id)))
             return -1;
-        fsrv_id = sto_jstr(fs, "file_server_id");
+        fsrv_id = json_str(fs, "file_server_id");
     }
     if (!(fsrv = sto_sv_get(&rv, "FileServer", fsrv_id)) ||
         !(mgr = sto_manager_uuid(db)) ||
@@ -737,22 +737,22 @@ static int
 fsrv_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     (void)undo;
-    if (!sto_jstr(args, "id")) {
+    if (!json_str(args, "id")) {
         err_set(ERR_INVALID, "fileserver.refresh needs 'id'");
         return -1;
     }
-    return refresh_run(ctx, sto_jstr(args, "id"), NULL);
+    return refresh_run(ctx, json_str(args, "id"), NULL);
 }
 
 static int
 fs_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     (void)undo;
-    if (!sto_jstr(args, "id")) {
+    if (!json_str(args, "id")) {
         err_set(ERR_INVALID, "filesystem.refresh needs 'id'");
         return -1;
     }
-    return refresh_run(ctx, NULL, sto_jstr(args, "id"));
+    return refresh_run(ctx, NULL, json_str(args, "id"));
 }
 
 static int
@@ -760,7 +760,7 @@ fsrv_delete_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
                  json_object *u)
 {
     struct storage_view tv = { NULL, t };
-    const char *id = sto_jstr(args, "id");
+    const char *id = json_str(args, "id");
     AUTOPTR(json_object) json_object *f = NULL;
     char **fss = NULL;
     size_t n = 0, i;
@@ -917,7 +917,7 @@ storage_local_sync(struct job_ctx *ctx, struct db_txn *t,
 
             if (!fs)
                 goto out;
-            if (str_eq(sto_jstr(fs, "path"), d->path)) {
+            if (str_eq(json_str(fs, "path"), d->path)) {
                 p.fs_id = xstrdup(known[k]);
                 seen[k] = true;
             }

@@ -472,8 +472,8 @@ static int
 disk_rows(struct job_ctx *ctx, struct db_txn *t, json_object *args,
           enum hv_repo_dir dir, const struct hv_file *f, json_object *made)
 {
-    const char *id = vd_str(args, "id"), *repo = vd_str(args, "repository");
-    const char *name = vd_str(args, "name"), *url = vd_str(args, "url");
+    const char *id = json_str(args, "id"), *repo = json_str(args, "repository");
+    const char *name = json_str(args, "name"), *url = json_str(args, "url");
     AUTOPTR(json_object) json_object *extra = json_object_new_object();
     json_object *r;
     char base[256];
@@ -502,8 +502,8 @@ disk_rows(struct job_ctx *ctx, struct db_txn *t, json_object *args,
 static int
 disk_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
-    const char *id = vd_str(args, "id"), *repo = vd_str(args, "repository");
-    const char *url = vd_str(args, "url"), *name = vd_str(args, "name");
+    const char *id = json_str(args, "id"), *repo = json_str(args, "repository");
+    const char *url = json_str(args, "url"), *name = json_str(args, "name");
     AUTOPTR(json_object) json_object *made = NULL;
     struct fetch_policy p;
     enum hv_repo_dir dir;
@@ -514,7 +514,7 @@ disk_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 
     (void)undo;
     if (!id || !repo || !url || !name ||
-        vd_dir_parse(vd_str(args, "dir"), &dir) < 0) {
+        vd_dir_parse(json_str(args, "dir"), &dir) < 0) {
         err_set(ERR_INVALID, "import.disk needs 'id', 'repository', 'url', "
                              "'name' and 'dir'");
         return -1;
@@ -662,10 +662,10 @@ tpl_rewrite_disks(json_object *cfg, const char *repo, json_object *images,
             json_object_put(out);
             return -1;
         }
-        path = vd_str(d, "path");
-        target = vd_str(d, "target");
-        mode = vd_str(d, "mode");
-        proto = vd_str(d, "proto");
+        path = json_str(d, "path");
+        target = json_str(d, "target");
+        mode = json_str(d, "mode");
+        proto = json_str(d, "proto");
         if (json_object_object_get_ex(d, "cdrom", &v))
             cdrom = json_object_get_boolean(v);
         base = path ? base_of(path) : "";
@@ -714,9 +714,9 @@ tpl_cfg(const char *text, size_t len, const char *vm, const char *repo,
 
     if (!cfg || tpl_rewrite_disks(cfg, repo, images, notes) < 0)
         return NULL;
-    wanted = name ? name : vd_str(cfg, "OVM_simple_name");
+    wanted = name ? name : json_str(cfg, "OVM_simple_name");
     if (!wanted)
-        wanted = vd_str(cfg, "name");
+        wanted = json_str(cfg, "name");
     valid = storage_vm_name_valid(wanted);
     json_object_object_add(cfg, "OVM_simple_name",
                            json_object_new_string(valid));
@@ -751,7 +751,7 @@ tpl_rows(struct job_ctx *ctx, struct db_txn *t, json_object *args,
          struct tpl_walk *w, const char *text, json_object *infos,
          json_object *notes)
 {
-    const char *vm = vd_str(args, "vm"), *repo = w->repo;
+    const char *vm = json_str(args, "vm"), *repo = w->repo;
     const char *origin = json_object_get_string(json_object_array_get_idx(
         json_object_object_get(args, "urls"), 0));
     json_object *rows = json_object_object_get(w->made, "rows"), *r;
@@ -775,7 +775,7 @@ tpl_rows(struct job_ctx *ctx, struct db_txn *t, json_object *args,
         memset(&f, 0, sizeof(f));
         f.capacity_bytes = (uint64_t)vd_int(info, "size", 0);
         f.allocation_bytes = (uint64_t)vd_int(info, "onDisk", 0);
-        str_copy(f.format, vd_str(info, "format") ? vd_str(info, "format")
+        str_copy(f.format, json_str(info, "format") ? json_str(info, "format")
                                                   : "raw", sizeof(f.format));
         json_object_object_add(extra, "import_file_name",
                                json_object_new_string(base));
@@ -815,7 +815,7 @@ tpl_rows(struct job_ctx *ctx, struct db_txn *t, json_object *args,
 static int
 tpl_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
-    const char *vm = vd_str(args, "vm"), *repo = vd_str(args, "repository");
+    const char *vm = json_str(args, "vm"), *repo = json_str(args, "repository");
     json_object *urls = NULL;
     AUTOPTR(json_object) json_object *made = NULL;
     AUTOPTR(json_object) json_object *images = json_object_new_object();
@@ -848,7 +848,7 @@ tpl_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     if (!c)
         return -1;
     made = vd_made_new(repo);
-    if (tmp_open(ctx, vd_str(args, "tmpDir"), &tf) < 0 ||
+    if (tmp_open(ctx, json_str(args, "tmpDir"), &tf) < 0 ||
         fetch_to_file(ctx, urls, &p, &tf, what) < 0)
         goto fail;
     job_progress(ctx, "checking the template package '%s'", what);
@@ -871,7 +871,7 @@ tpl_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         err_set(ERR_INVALID, "the template package '%s' has no vm.cfg", what);
         goto fail;
     }
-    text = tpl_cfg(w.cfg, w.cfg_len, vm, repo, vd_str(args, "name"), images,
+    text = tpl_cfg(w.cfg, w.cfg_len, vm, repo, json_str(args, "name"), images,
                    notes);
     if (!text)
         goto fail;
@@ -1082,8 +1082,8 @@ static int
 asm_rows(struct job_ctx *ctx, struct db_txn *t, json_object *args,
          const struct ovf *o, json_object *sizes, json_object *made)
 {
-    const char *id = vd_str(args, "id"), *repo = vd_str(args, "repository");
-    const char *name = vd_str(args, "name"), *url = vd_str(args, "url");
+    const char *id = json_str(args, "id"), *repo = json_str(args, "repository");
+    const char *name = json_str(args, "name"), *url = json_str(args, "url");
     const struct model_type *at = model_type_find("Assembly");
     const struct model_type *vt = model_type_find("AssemblyVm");
     const struct model_type *dt = model_type_find("AssemblyVirtualDisk");
@@ -1276,9 +1276,9 @@ asm_from_ova(struct job_ctx *ctx, struct asm_walk *w, json_object *args,
     size_t k;
     int rc;
 
-    json_object_array_add(urls, json_object_new_string(vd_str(args, "url")));
-    fetch_url_basename(vd_str(args, "url"), what, sizeof(what));
-    if (tmp_open(ctx, vd_str(args, "tmpDir"), tf) < 0 ||
+    json_object_array_add(urls, json_object_new_string(json_str(args, "url")));
+    fetch_url_basename(json_str(args, "url"), what, sizeof(what));
+    if (tmp_open(ctx, json_str(args, "tmpDir"), tf) < 0 ||
         fetch_to_file(ctx, urls, p, tf, what) < 0)
         return -1;
     job_progress(ctx, "checking the assembly '%s'", what);
@@ -1320,8 +1320,8 @@ asm_from_ova(struct job_ctx *ctx, struct asm_walk *w, json_object *args,
 static int
 asm_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
-    const char *id = vd_str(args, "id"), *repo = vd_str(args, "repository");
-    const char *url = vd_str(args, "url");
+    const char *id = json_str(args, "id"), *repo = json_str(args, "repository");
+    const char *url = json_str(args, "url");
     AUTOPTR(json_object) json_object *made = NULL;
     AUTOPTR(json_object) json_object *sizes = json_object_new_object();
     struct tmp_file tf = { -1, NULL, NULL };
@@ -1337,7 +1337,7 @@ asm_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     (void)undo;
     memset(&w, 0, sizeof(w));
     memset(&o, 0, sizeof(o));
-    if (!id || !repo || !url || !vd_str(args, "name")) {
+    if (!id || !repo || !url || !json_str(args, "name")) {
         err_set(ERR_INVALID, "import.assembly needs 'id', 'repository', "
                              "'url' and 'name'");
         return -1;
@@ -1451,13 +1451,13 @@ cvm_rows(struct job_ctx *ctx, struct db_txn *t, json_object *args,
          json_object *avm, json_object *disks, json_object *ids,
          json_object *infos, const char *text, json_object *made)
 {
-    const char *vm = vd_str(args, "vm"), *repo = vd_str(args, "repository");
+    const char *vm = json_str(args, "vm"), *repo = json_str(args, "repository");
     json_object *rows = json_object_object_get(made, "rows"), *r;
     AUTOPTR(json_object) json_object *notes = NULL;
     char *AUTOFREE vm_name = NULL, *AUTOFREE origin = NULL;
     size_t i;
 
-    r = db_txn_row_get(t, model_type_find("AssemblyVm"), vd_str(avm, "id"));
+    r = db_txn_row_get(t, model_type_find("AssemblyVm"), json_str(avm, "id"));
     if (!r)
         return -1;
     json_object_put(r);
@@ -1468,7 +1468,7 @@ cvm_rows(struct job_ctx *ctx, struct db_txn *t, json_object *args,
         json_object *info = json_object_object_get(infos, id);
         AUTOPTR(json_object) json_object *extra = json_object_new_object();
         char *AUTOFREE name = xasprintf("%s-%" PRId64 ".img",
-                                        vd_str(avm, "name"),
+                                        json_str(avm, "name"),
                                         vd_int(d, "disk_index", 0));
         struct hv_file f;
 
@@ -1477,20 +1477,20 @@ cvm_rows(struct job_ctx *ctx, struct db_txn *t, json_object *args,
         f.allocation_bytes = (uint64_t)vd_int(info, "onDisk", 0);
         str_copy(f.format, "raw", sizeof(f.format));
         json_object_object_add(extra, "assembly_virtual_disk_id",
-                               json_object_new_string(vd_str(d, "id")));
+                               json_object_new_string(json_str(d, "id")));
         if (vd_txn_disk_insert(t, id, name, repo, HV_DIR_VIRTUAL_DISKS, &f,
                                extra) < 0)
             return -1;
         vd_made_row(made, "VirtualDisk", id);
     }
-    origin = xasprintf("assembly %s", vd_str(avm, "assembly_id"));
+    origin = xasprintf("assembly %s", json_str(avm, "assembly_id"));
     if (storage_template_from_cfg(t, repo, vm, text, strlen(text), NULL,
                                   origin, rows, &vm_name, &notes) < 0)
         return -1;
     if (events_add(t, SEV_INFORMATIONAL, "template.created", vm, "Vm",
                    vm_name, job_id(ctx), job_user(ctx), NULL,
                    "Template '%s' created from assembly VM '%s' with %zu "
-                   "virtual disk(s)", vm_name, vd_str(avm, "name"),
+                   "virtual disk(s)", vm_name, json_str(avm, "name"),
                    json_object_array_length(disks)) < 0)
         return -1;
     job_set_result(ctx, "Vm", vm, vm_name);
@@ -1503,7 +1503,7 @@ cvm_cfg(json_object *avm, const char *vm, const char *repo, json_object *ids)
 {
     AUTOPTR(json_object) json_object *cfg = json_object_new_object();
     json_object *dl = json_object_new_array();
-    char *AUTOFREE name = storage_vm_name_valid(vd_str(avm, "name"));
+    char *AUTOFREE name = storage_vm_name_valid(json_str(avm, "name"));
     char *AUTOFREE uuid = uuid_of(vm);
     int64_t mem = vd_int(avm, "memory", 0), cpus = vd_int(avm, "cpu_count", 1);
     size_t i;
@@ -1532,9 +1532,9 @@ cvm_cfg(json_object *avm, const char *vm, const char *repo, json_object *ids)
     json_object_object_add(cfg, "builder", json_object_new_string("hvm"));
     json_object_object_add(cfg, "OVM_domain_type",
                            json_object_new_string("xen_hvm"));
-    if (vd_str(avm, "os_type") && *vd_str(avm, "os_type"))
+    if (json_str(avm, "os_type") && *json_str(avm, "os_type"))
         json_object_object_add(cfg, "OVM_os_type", json_object_new_string(
-                                                       vd_str(avm,
+                                                       json_str(avm,
                                                               "os_type")));
     json_object_object_add(cfg, "disk", dl);
     return vmcfg_format(cfg);
@@ -1543,8 +1543,8 @@ cvm_cfg(json_object *avm, const char *vm, const char *repo, json_object *ids)
 static int
 cvm_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
-    const char *avm_id = vd_str(args, "assemblyVm"), *vm = vd_str(args, "vm");
-    const char *repo = vd_str(args, "repository");
+    const char *avm_id = json_str(args, "assemblyVm"), *vm = json_str(args, "vm");
+    const char *repo = json_str(args, "repository");
     struct db *db = job_db(ctx);
     AUTOPTR(json_object) json_object *avm = NULL;
     AUTOPTR(json_object) json_object *disks = NULL;
@@ -1573,13 +1573,13 @@ cvm_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     for (i = 0; i < json_object_array_length(disks); i++) {
         json_object *d = json_object_array_get_idx(disks, i);
         char *AUTOFREE id = vdisk_id_new(false);
-        const char *file = vd_str(d, "file_name");
+        const char *file = json_str(d, "file_name");
         json_object *info;
         struct hv_file f;
 
         job_progress(ctx, "copying disk %zu of %zu of assembly VM '%s'",
                      i + 1, json_object_array_length(disks),
-                     vd_str(avm, "name"));
+                     json_str(avm, "name"));
         if (file)
             rc = ST()->file_copy(c, repo, HV_DIR_ASSEMBLIES, file, repo,
                                  HV_DIR_VIRTUAL_DISKS, id, true, vd_aborting,
@@ -1646,7 +1646,7 @@ static int
 tdel_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
           json_object *undo)
 {
-    const char *vm = vd_str(args, "vm");
+    const char *vm = json_str(args, "vm");
     json_object *want = json_object_object_get(args, "disks");
     AUTOPTR(json_object) json_object *row = NULL;
     AUTOPTR(json_object) json_object *plan = NULL;
@@ -1679,7 +1679,7 @@ tdel_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
 
             err_set(ERR_STATE, "cannot delete template '%s' with its disks: "
                                "virtual disk '%s' can no longer go with it%s"
-                               "%s", vd_str(row, "name"), d,
+                               "%s", json_str(row, "name"), d,
                     *nt ? ": " : "", nt);
             return -1;
         }
@@ -1699,12 +1699,12 @@ tdel_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
             return -1;
     }
     if (events_add(t, SEV_INFORMATIONAL, "template.deleted", vm, "Vm",
-                   vd_str(row, "name"), job_id(ctx), job_user(ctx), NULL,
-                   "Template '%s' deleted%s", vd_str(row, "name"),
+                   json_str(row, "name"), job_id(ctx), job_user(ctx), NULL,
+                   "Template '%s' deleted%s", json_str(row, "name"),
                    want && json_object_array_length(want)
                        ? " with its virtual disks" : "") < 0)
         return -1;
-    job_set_result(ctx, "Vm", vm, vd_str(row, "name"));
+    job_set_result(ctx, "Vm", vm, json_str(row, "name"));
     return 0;
 }
 
@@ -1730,7 +1730,7 @@ static int
 adel_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
           json_object *undo)
 {
-    const char *id = vd_str(args, "id");
+    const char *id = json_str(args, "id");
     AUTOPTR(json_object) json_object *row = NULL;
     static const char *const kids[] = { "AssemblyVirtualDisk", "AssemblyVm" };
     char **ids = NULL;
@@ -1755,10 +1755,10 @@ adel_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
     if (rc < 0 || vd_txn_delete_snap(t, "Assembly", id, undo) < 0)
         return -1;
     if (events_add(t, SEV_INFORMATIONAL, "assembly.deleted", id, "Assembly",
-                   vd_str(row, "name"), job_id(ctx), job_user(ctx), NULL,
-                   "Assembly '%s' deleted", vd_str(row, "name")) < 0)
+                   json_str(row, "name"), job_id(ctx), job_user(ctx), NULL,
+                   "Assembly '%s' deleted", json_str(row, "name")) < 0)
         return -1;
-    job_set_result(ctx, "Assembly", id, vd_str(row, "name"));
+    job_set_result(ctx, "Assembly", id, json_str(row, "name"));
     return 0;
 }
 

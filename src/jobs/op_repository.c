@@ -42,9 +42,9 @@ repo_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     struct db *db = job_db(ctx);
     struct storage_view rv = { db, NULL }, tv = { NULL, NULL };
-    const char *id = sto_jstr(args, "id"), *fs_id = sto_jstr(args, "fs");
-    const char *name = sto_jstr(args, "name");
-    const char *share = sto_jstr(args, "sharePath") ? sto_jstr(args, "sharePath")
+    const char *id = json_str(args, "id"), *fs_id = json_str(args, "fs");
+    const char *name = json_str(args, "name");
+    const char *share = json_str(args, "sharePath") ? json_str(args, "sharePath")
                                                 : "";
     AUTOPTR(json_object) json_object *row = NULL, *u = sto_undo_new();
     char *AUTOFREE mgr = NULL, *AUTOFREE text = NULL;
@@ -104,8 +104,8 @@ repo_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     row = json_object_new_object();
     sto_set_str(row, "id", id);
     sto_set_str(row, "name", name);
-    if (sto_jstr(args, "description"))
-        sto_set_str(row, "description", sto_jstr(args, "description"));
+    if (json_str(args, "description"))
+        sto_set_str(row, "description", json_str(args, "description"));
     if (json_object_object_get_ex(args, "userData", &ud) && ud)
         sto_set_str(row, "user_data", json_to_text(ud));
     sto_set_str(row, "file_system_id", fs_id);
@@ -153,7 +153,7 @@ present_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     struct db *db = job_db(ctx);
     struct storage_view rv = { db, NULL }, tv = { NULL, NULL };
-    const char *repo = sto_jstr(args, "repo"), *server = sto_jstr(args, "server");
+    const char *repo = json_str(args, "repo"), *server = json_str(args, "server");
     AUTOPTR(json_object) json_object *r = NULL, *s = NULL, *hold = NULL;
     AUTOPTR(json_object) json_object *m = NULL, *u = sto_undo_new();
     AUTOPTR(json_object) json_object *empty = json_object_new_object();
@@ -175,7 +175,7 @@ present_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         storage_check_present(&rv, repo, server, mgr) < 0 ||
         !(r = sto_sv_get(&rv, "Repository", repo)) ||
         !(s = sto_sv_get(&rv, "Server", server)) ||
-        storage_fs_spec(db, sto_jstr(r, "file_system_id"), &fs, &hold,
+        storage_fs_spec(db, json_str(r, "file_system_id"), &fs, &hold,
                         NULL) < 0)
         return -1;
     job_progress(ctx, "mounting on server %s", sto_rname(s));
@@ -183,7 +183,7 @@ present_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         return -1;
     was = sto_mounted(c, repo);
     if (was < 0 ||
-        sto_mount(c, repo, &fs, sto_jstr(r, "share_path"), false) < 0) {
+        sto_mount(c, repo, &fs, json_str(r, "share_path"), false) < 0) {
         storage_hv->close(c);
         return -1;
     }
@@ -202,10 +202,10 @@ present_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     sto_set_str(m, "id", mid);
     sto_set_str(m, "name", mname);
     sto_set_str(m, "server_id", server);
-    sto_set_str(m, "file_system_id", sto_jstr(r, "file_system_id"));
+    sto_set_str(m, "file_system_id", json_str(r, "file_system_id"));
     sto_set_str(m, "repository_id", repo);
     sto_set_str(m, "absolute_path", path);
-    sto_set_str(m, "share_path", sto_jstr(r, "share_path"));
+    sto_set_str(m, "share_path", json_str(r, "share_path"));
     if (sto_jr_row(t, u, "Repository", repo) < 0 ||
         db_txn_row_insert(t, sto_mt("FileSystemMount"), m) < 0)
         goto fail;
@@ -245,7 +245,7 @@ unpresent_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     struct db *db = job_db(ctx);
     struct storage_view rv = { db, NULL }, tv = { NULL, NULL };
-    const char *repo = sto_jstr(args, "repo"), *server = sto_jstr(args, "server");
+    const char *repo = json_str(args, "repo"), *server = json_str(args, "server");
     AUTOPTR(json_object) json_object *r = NULL, *s = NULL;
     AUTOPTR(json_object) json_object *u = sto_undo_new();
     AUTOPTR(json_object) json_object *empty = json_object_new_object();
@@ -267,7 +267,7 @@ unpresent_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     /* A server that is down keeps its mount until it comes back; the
      * Manager's record goes now (with a WARNING), or the server could
      * never be deleted. */
-    reachable = str_eq(sto_jstr(s, "run_state"), "RUNNING");
+    reachable = str_eq(json_str(s, "run_state"), "RUNNING");
     if (reachable) {
         job_progress(ctx, "unmounting from server %s", sto_rname(s));
         if (sto_host_present(db, server, repo, false) < 0)
@@ -326,7 +326,7 @@ owner_run(struct job_ctx *ctx, json_object *args, bool take)
 {
     struct db *db = job_db(ctx);
     struct storage_view rv = { db, NULL }, tv = { NULL, NULL };
-    const char *repo = sto_jstr(args, "repo"), *verb = take ? "take" : "release";
+    const char *repo = json_str(args, "repo"), *verb = take ? "take" : "release";
     AUTOPTR(json_object) json_object *r = NULL, *cols = NULL;
     AUTOPTR(json_object) json_object *u = sto_undo_new();
     char *AUTOFREE mgr = NULL, *AUTOFREE old = NULL, *AUTOFREE text = NULL;
@@ -346,8 +346,8 @@ owner_run(struct job_ctx *ctx, json_object *args, bool take)
               : storage_check_release(&rv, repo, mgr)) < 0 ||
         !(r = sto_sv_get(&rv, "Repository", repo)))
         return -1;
-    fs_id = sto_jstr(r, "file_system_id");
-    share = sto_jstr(r, "share_path") ? sto_jstr(r, "share_path") : "";
+    fs_id = json_str(r, "file_system_id");
+    share = json_str(r, "share_path") ? json_str(r, "share_path") : "";
     job_progress(ctx, "rewriting the repository's .ovsrepo");
     if (sto_fs_access_open(db, fs_id, &a) < 0)
         return -1;
@@ -361,7 +361,7 @@ owner_run(struct job_ctx *ctx, json_object *args, bool take)
         err_clear();
         /* None: written afresh; the undo writes one naming the owner
          * the row named. */
-        old = sto_ovsrepo_new(repo, sto_jstr(r, "manager_uuid"), sto_rname(r), share);
+        old = sto_ovsrepo_new(repo, json_str(r, "manager_uuid"), sto_rname(r), share);
         text = sto_ovsrepo_new(repo, take ? mgr : "", sto_rname(r), share);
     } else {
         text = sto_ovsrepo_set(old, "OVS_REPO_MGR_UUID", take ? mgr : "");
@@ -503,7 +503,7 @@ static int
 refresh_dir(struct job_ctx *ctx, struct db_txn *t, json_object *u,
             json_object *r, size_t k, const struct listing *l)
 {
-    const char *repo = sto_jstr(r, "id");
+    const char *repo = json_str(r, "id");
     size_t i;
 
     for (i = 0; i < l->n; i++) {
@@ -513,11 +513,11 @@ refresh_dir(struct job_ctx *ctx, struct db_txn *t, json_object *u,
         struct db_common c = { 0 };
 
         row = db_txn_row_get(t, sto_mt("VirtualDisk"), f->name);
-        if (row && str_eq(sto_jstr(row, "repository_id"), repo)) {
+        if (row && str_eq(json_str(row, "repository_id"), repo)) {
             if (sto_jint(row, "size", -1) == sto_jint(cols, "size", 0) &&
                 sto_jint(row, "on_disk_size", -1) ==
                     sto_jint(cols, "on_disk_size", 0) &&
-                str_eq(sto_jstr(row, "format"), sto_jstr(cols, "format")))
+                str_eq(json_str(row, "format"), json_str(cols, "format")))
                 continue;
             if (sto_jr_row(t, u, "VirtualDisk", f->name) < 0 ||
                 db_txn_row_update(t, sto_mt("VirtualDisk"), f->name, cols,
@@ -576,9 +576,9 @@ refresh_dir(struct job_ctx *ctx, struct db_txn *t, json_object *u,
         row = db_txn_row_get(t, sto_mt("VirtualDisk"), f->name);
         b = db_txn_row_get(t, sto_mt("VirtualDisk"), f->backing);
         err_clear();
-        if (!row || !b || !str_eq(sto_jstr(row, "repository_id"), repo) ||
-            !str_eq(sto_jstr(b, "repository_id"), repo) ||
-            str_eq(sto_jstr(row, "backing_id"), f->backing))
+        if (!row || !b || !str_eq(json_str(row, "repository_id"), repo) ||
+            !str_eq(json_str(b, "repository_id"), repo) ||
+            str_eq(json_str(row, "backing_id"), f->backing))
             continue;
         cols = json_object_new_object();
         sto_set_str(cols, "backing_id", f->backing);
@@ -597,7 +597,7 @@ refresh_vanished(struct job_ctx *ctx, struct db_txn *t, json_object *u,
                  json_object *r, const struct listing *lists)
 {
     struct storage_view tv = { NULL, t };
-    const char *repo = sto_jstr(r, "id");
+    const char *repo = json_str(r, "id");
     char **ids = NULL;
     size_t n = 0, i, k;
     int *fate = NULL, rc = -1;
@@ -613,7 +613,7 @@ refresh_vanished(struct job_ctx *ctx, struct db_txn *t, json_object *u,
         if (!d)
             goto out;
         for (k = 0; k < NDISK_DIRS; k++) {
-            if (str_eq(sto_jstr(d, "disk_type"), disk_dirs[k].disk_type) &&
+            if (str_eq(json_str(d, "disk_type"), disk_dirs[k].disk_type) &&
                 listing_find(&lists[k], ids[i]))
                 present = true;
         }
@@ -737,7 +737,7 @@ refresh_templates(struct job_ctx *ctx, struct db_txn *t, json_object *u,
                   char *const *all, size_t nall)
 {
     struct storage_view tv = { NULL, t };
-    const char *repo = sto_jstr(r, "id");
+    const char *repo = json_str(r, "id");
     char **ids = NULL, **maps = NULL;
     size_t n = 0, nm = 0, i, k;
     int rc = -1;
@@ -769,8 +769,8 @@ refresh_templates(struct job_ctx *ctx, struct db_txn *t, json_object *u,
         for (k = 0; k < json_object_array_length(rows); k++) {
             json_object *e = json_object_array_get_idx(rows, k);
 
-            if (sto_jstr(e, "type") && sto_jstr(e, "id"))
-                sto_jr_created(u, sto_jstr(e, "type"), sto_jstr(e, "id"));
+            if (json_str(e, "type") && json_str(e, "id"))
+                sto_jr_created(u, json_str(e, "type"), json_str(e, "id"));
         }
         if (sto_ev(ctx, t, SEV_INFORMATIONAL, "vm.discovered", "Vm", tf[i].vm_id,
                vm_name ? vm_name : tf[i].vm_id, "template '%s' found in "
@@ -787,7 +787,7 @@ refresh_templates(struct job_ctx *ctx, struct db_txn *t, json_object *u,
 
         if (!vm)
             goto out;
-        if (!str_eq(sto_jstr(vm, "run_state"), "TEMPLATE"))
+        if (!str_eq(json_str(vm, "run_state"), "TEMPLATE"))
             continue;
         for (k = 0; k < nall && !listed; k++)
             listed = strcmp(all[k], ids[i]) == 0;
@@ -820,7 +820,7 @@ static int
 repo_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     struct db *db = job_db(ctx);
-    const char *repo = sto_jstr(args, "repo");
+    const char *repo = json_str(args, "repo");
     AUTOPTR(json_object) json_object *r = NULL, *cols = NULL;
     AUTOPTR(json_object) json_object *u = sto_undo_new();
     char *AUTOFREE sid = NULL;
@@ -843,7 +843,7 @@ repo_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     if (!(r = db_row_get(db, sto_mt("Repository"), repo)))
         return -1;
     job_progress(ctx, "listing repository %s", sto_rname(r));
-    if (!(c = storage_repo_open(db, repo, sto_jstr(args, "server"), &sid)))
+    if (!(c = storage_repo_open(db, repo, json_str(args, "server"), &sid)))
         return -1;
     for (k = 0; k < NDISK_DIRS; k++) {
         if (sto_list(c, repo, disk_dirs[k].dir, &lists[k].files,
@@ -952,7 +952,7 @@ delete_contents(struct db_txn *t, json_object *u, const char *repo)
                 continue;
             if (!(d = sto_sv_get(&tv, "VirtualDisk", ids[i])))
                 goto out;
-            b = sto_jstr(d, "backing_id");
+            b = json_str(d, "backing_id");
             for (k = 0; b && k < n; k++) {
                 if (!taken[k] && k != i && strcmp(ids[k], b) == 0)
                     ready = false;
@@ -1004,7 +1004,7 @@ repo_delete_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     struct db *db = job_db(ctx);
     struct storage_view rv = { db, NULL }, tv = { NULL, NULL };
-    const char *repo = sto_jstr(args, "repo"), *fs_id, *share;
+    const char *repo = json_str(args, "repo"), *fs_id, *share;
     AUTOPTR(json_object) json_object *r = NULL, *u = sto_undo_new();
     char *AUTOFREE mgr = NULL, *AUTOFREE text = NULL;
     struct db_txn *t = NULL;
@@ -1021,9 +1021,9 @@ repo_delete_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         storage_check_repo_delete(&rv, repo, mgr) < 0 ||
         !(r = sto_sv_get(&rv, "Repository", repo)))
         return -1;
-    owned = str_eq(sto_jstr(r, "manager_uuid"), mgr);
-    fs_id = sto_jstr(r, "file_system_id");
-    share = sto_jstr(r, "share_path") ? sto_jstr(r, "share_path") : "";
+    owned = str_eq(json_str(r, "manager_uuid"), mgr);
+    fs_id = json_str(r, "file_system_id");
+    share = json_str(r, "share_path") ? json_str(r, "share_path") : "";
     if (owned) {
         job_progress(ctx, "removing the repository's files");
         if (sto_host_destroy(db, fs_id, repo, share, &text, true) < 0)

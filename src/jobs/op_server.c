@@ -83,17 +83,6 @@
 #include "util/secret.h"
 #include "util/str.h"
 
-static const char *
-jstr(json_object *o, const char *key)
-{
-    json_object *v;
-
-    if (!o || !json_object_object_get_ex(o, key, &v) ||
-        !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
 static bool
 jbool(json_object *o, const char *key, bool def)
 {
@@ -181,11 +170,11 @@ hypervisor_json(const struct hv_node_facts *f)
 static int
 discover_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
-    const char *host = jstr(args, "host"), *uri = jstr(args, "uri");
-    const char *sealed = jstr(args, "password");
+    const char *host = json_str(args, "host"), *uri = json_str(args, "uri");
+    const char *sealed = json_str(args, "password");
     char *password = NULL, *id = NULL, *group_id = NULL, *group_name = NULL;
     char *net_id = NULL, *first_port = NULL;
-    struct hv_auth auth = { jstr(args, "user"), NULL };
+    struct hv_auth auth = { json_str(args, "user"), NULL };
     struct hv_node_facts f;
     struct db_server_facts sf;
     struct hv_conn *conn;
@@ -236,7 +225,7 @@ discover_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     sf.agent_password = sealed;
     sf.libvirt_uri = uri;
     sf.manager_uuid = jbool(args, "takeOwnership", true)
-                          ? jstr(args, "managerUuid") : NULL;
+                          ? json_str(args, "managerUuid") : NULL;
     sf.hostname = f.hostname;
     sf.bios_vendor = f.bios_vendor;
     sf.bios_version = f.bios_version;
@@ -340,7 +329,7 @@ discover_undo(struct job_ctx *ctx, json_object *args, json_object *undo)
     if (!t)
         return -1;
     for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-        const char *id = jstr(undo, keys[i]);
+        const char *id = json_str(undo, keys[i]);
 
         if (id && db_txn_object_delete(t, id) < 0 &&
             err_code() != ERR_NOT_FOUND) {
@@ -403,9 +392,9 @@ restore_server(struct job_ctx *ctx, struct db_txn *t, const char *id,
     int rc;
 
     if ((cols && db_txn_server_set_columns(t, id, cols) < 0) ||
-        db_txn_object_set_common(t, id, jstr(undo, "name"),
-                                 jstr(undo, "description"),
-                                 jstr(undo, "userData"),
+        db_txn_object_set_common(t, id, json_str(undo, "name"),
+                                 json_str(undo, "description"),
+                                 json_str(undo, "userData"),
                                  jint(undo, "generation", -1)) < 0 ||
         db_txn_object_common(t, id, &cur) < 0)
         return -1;
@@ -491,7 +480,7 @@ handover_master(struct job_ctx *ctx, struct db_txn *t,
 static int
 update_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
-    const char *id = jstr(args, "id");
+    const char *id = json_str(args, "id");
     json_object *cols = jobj(args, "columns"), *old = NULL, *u = NULL, *ud;
     AUTOPTR(db_server) struct db_server *s = NULL;
     const char *ud_text = NULL;
@@ -539,21 +528,21 @@ update_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     if (entering && handover_master(ctx, t, s, u) < 0)
         goto out;
     if ((cols && db_txn_server_set_columns(t, id, cols) < 0) ||
-        db_txn_object_set_common(t, id, jstr(args, "name"),
-                                 jstr(args, "description"), ud_text,
+        db_txn_object_set_common(t, id, json_str(args, "name"),
+                                 json_str(args, "description"), ud_text,
                                  -1) < 0)
         goto out;
     rc = events_add(t, SEV_INFORMATIONAL, "object.updated", id, "Server",
-                    jstr(args, "name") ? jstr(args, "name") : cur.name,
+                    json_str(args, "name") ? json_str(args, "name") : cur.name,
                     job_id(ctx), job_user(ctx), NULL, "Server '%s' updated",
-                    jstr(args, "name") ? jstr(args, "name") : cur.name);
+                    json_str(args, "name") ? json_str(args, "name") : cur.name);
     if (rc == 0 && (entering || leaving))
         rc = events_add(t, SEV_INFORMATIONAL, "server.maintenance", id,
                         "Server", cur.name, job_id(ctx), job_user(ctx), NULL,
                         "Server '%s' %s maintenance mode", cur.name,
                         entering ? "entered" : "left");
     job_set_result(ctx, "Server", id,
-                   jstr(args, "name") ? jstr(args, "name") : cur.name);
+                   json_str(args, "name") ? json_str(args, "name") : cur.name);
  out:
     db_common_clear(&cur);
     rc = finish(ctx, t, rc, u);
@@ -566,7 +555,7 @@ update_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 static int
 update_undo(struct job_ctx *ctx, json_object *args, json_object *undo)
 {
-    const char *id = jstr(args, "id");
+    const char *id = json_str(args, "id");
     json_object *m = jobj(undo, "master");
     struct db_txn *t;
     int rc = 0;
@@ -578,9 +567,9 @@ update_undo(struct job_ctx *ctx, json_object *args, json_object *undo)
     t = job_txn_begin(ctx);
     if (!t)
         return -1;
-    if (m && (db_txn_server_pool_set_master(t, jstr(m, "pool"),
-                                            jstr(m, "server")) < 0 ||
-              db_txn_object_set_common(t, jstr(m, "pool"), NULL, NULL, NULL,
+    if (m && (db_txn_server_pool_set_master(t, json_str(m, "pool"),
+                                            json_str(m, "server")) < 0 ||
+              db_txn_object_set_common(t, json_str(m, "pool"), NULL, NULL, NULL,
                                        jint(m, "poolGeneration", -1)) < 0))
         rc = -1;
     if (rc == 0)
@@ -595,8 +584,8 @@ const struct job_op_type job_op_server_update = {
 static int
 owner_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
-    const char *id = jstr(args, "id"), *mgr = jstr(args, "managerUuid");
-    const char *pw = jstr(args, "agentPassword");
+    const char *id = json_str(args, "id"), *mgr = json_str(args, "managerUuid");
+    const char *pw = json_str(args, "agentPassword");
     bool take = jbool(args, "take", true);
     AUTOPTR(db_server) struct db_server *s = NULL;
     json_object *cols = json_object_new_object(), *old = NULL, *u = NULL;
@@ -649,7 +638,7 @@ owner_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 static int
 columns_undo(struct job_ctx *ctx, json_object *args, json_object *undo)
 {
-    const char *id = jstr(args, "id");
+    const char *id = json_str(args, "id");
     struct db_txn *t;
 
     if (!id) {
@@ -669,7 +658,7 @@ const struct job_op_type job_op_server_owner = {
 static int
 delete_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
-    const char *id = jstr(args, "id");
+    const char *id = json_str(args, "id");
     AUTOPTR(db_server) struct db_server *s = NULL;
     json_object *snap = NULL;
     struct db_txn *t;
@@ -714,7 +703,7 @@ delete_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 static int
 delete_undo(struct job_ctx *ctx, json_object *args, json_object *undo)
 {
-    const char *id = jstr(args, "id");
+    const char *id = json_str(args, "id");
     struct db_common cur = { 0 };
     struct db_txn *t;
     int rc;
@@ -765,8 +754,8 @@ state_allowed(json_object *arr, const char *state)
 static int
 run_state_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
-    const char *id = jstr(args, "id"), *state = jstr(args, "state");
-    const char *verb = jstr(args, "action");
+    const char *id = json_str(args, "id"), *state = json_str(args, "state");
+    const char *verb = json_str(args, "action");
     AUTOPTR(db_server) struct db_server *s = NULL;
     json_object *from = NULL, *u = NULL;
     struct db_txn *t;
@@ -803,7 +792,7 @@ run_state_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 static int
 run_state_undo(struct job_ctx *ctx, json_object *args, json_object *undo)
 {
-    const char *id = jstr(args, "id"), *state = jstr(undo, "state");
+    const char *id = json_str(args, "id"), *state = json_str(undo, "state");
     struct db_common cur = { 0 };
     struct db_txn *t;
     int rc;
@@ -874,7 +863,7 @@ power_confirm(struct job_ctx *ctx, const struct ipmi_target *tg,
 static int
 power_wol(struct job_ctx *ctx, json_object *args, const struct db_server *s)
 {
-    const char *addr = jstr(args, "wolAddress");
+    const char *addr = json_str(args, "wolAddress");
     int64_t port = jint(args, "wolPort", 9);
     struct db_txn *t;
     int rc;
@@ -912,8 +901,8 @@ power_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         { "cycle", IPMI_POWER_CYCLE, "power-cycled" },
         { "off", IPMI_POWER_OFF, "powered off" },
     };
-    const char *id = jstr(args, "id"), *action = jstr(args, "action");
-    const char *expect = jstr(args, "expect"), *final = jstr(args, "state");
+    const char *id = json_str(args, "id"), *action = json_str(args, "action");
+    const char *expect = json_str(args, "expect"), *final = json_str(args, "state");
     AUTOPTR(db_server) struct db_server *s = NULL;
     char host[IPMI_HOST_MAX + 1];
     char *password = NULL;

@@ -104,18 +104,6 @@ LOG_MODULE("jobs");
 
 /* ---- small helpers ---- */
 
-/* String member @key of @o, or NULL (absent, null or not a string). */
-const char *
-sto_jstr(json_object *o, const char *key)
-{
-    json_object *v;
-
-    if (!o || !json_object_object_get_ex(o, key, &v) ||
-        !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
 int64_t
 sto_jint(json_object *o, const char *key, int64_t def)
 {
@@ -134,7 +122,7 @@ sto_jint(json_object *o, const char *key, int64_t def)
 const char *
 sto_rname(json_object *row)
 {
-    const char *s = sto_jstr(row, "name");
+    const char *s = json_str(row, "name");
 
     return s ? s : "";
 }
@@ -506,11 +494,11 @@ storage_check_fileserver_delete(const struct storage_view *v,
 
     if (!fsrv)
         return -1;
-    if (str_eq(sto_jstr(fsrv, "file_server_type"), "LOCAL")) {
+    if (str_eq(json_str(fsrv, "file_server_type"), "LOCAL")) {
         err_set(ERR_STATE, "cannot delete file server '%s': a local file "
                            "server goes with its server ('%s'); delete the "
                            "server instead", sto_rname(fsrv),
-                sto_sv_name(v, "Server", sto_jstr(fsrv, "server_id"), name,
+                sto_sv_name(v, "Server", json_str(fsrv, "server_id"), name,
                         sizeof(name)));
         return -1;
     }
@@ -583,7 +571,7 @@ storage_check_repo_create(const struct storage_view *v, const char *fs_id,
     for (i = 0; i < n; i++) {
         AUTOPTR(json_object) json_object *r = sto_sv_get(v, "Repository",
                                                      repos[i]);
-        const char *other = r ? sto_jstr(r, "share_path") : NULL;
+        const char *other = r ? json_str(r, "share_path") : NULL;
 
         if (!r)
             goto cleanup;
@@ -645,26 +633,26 @@ storage_check_present(const struct storage_view *v, const char *repo_id,
         return -1;
     if (!(s = sto_sv_get(v, "Server", server_id)))
         return -1;
-    if (!str_eq(sto_jstr(r, "manager_uuid"), mgr)) {
+    if (!str_eq(json_str(r, "manager_uuid"), mgr)) {
         err_set(ERR_STATE, "cannot present repository '%s': this Manager "
                            "does not own it; take ownership first",
                 sto_rname(r));
         return -1;
     }
-    if (!str_eq(sto_jstr(s, "manager_uuid"), mgr)) {
+    if (!str_eq(json_str(s, "manager_uuid"), mgr)) {
         err_set(ERR_STATE, "cannot present repository '%s' to server '%s': "
                            "this Manager does not own the server",
                 sto_rname(r), sto_rname(s));
         return -1;
     }
-    if (!str_eq(sto_jstr(s, "run_state"), "RUNNING")) {
+    if (!str_eq(json_str(s, "run_state"), "RUNNING")) {
         err_set(ERR_STATE, "cannot present repository '%s' to server '%s': "
                            "the server is not running (%s)", sto_rname(r),
-                sto_rname(s), sto_jstr(s, "run_state"));
+                sto_rname(s), json_str(s, "run_state"));
         return -1;
     }
-    if (!(fs = sto_sv_get(v, "FileSystem", sto_jstr(r, "file_system_id"))) ||
-        !(fsrv = sto_sv_get(v, "FileServer", sto_jstr(fs, "file_server_id"))))
+    if (!(fs = sto_sv_get(v, "FileSystem", json_str(r, "file_system_id"))) ||
+        !(fsrv = sto_sv_get(v, "FileServer", json_str(fs, "file_server_id"))))
         return -1;
     if (!sto_jint(fs, "present", 1)) {
         err_set(ERR_STATE, "cannot present repository '%s': its file system "
@@ -672,12 +660,12 @@ storage_check_present(const struct storage_view *v, const char *repo_id,
                 sto_rname(r), sto_rname(fs));
         return -1;
     }
-    if (str_eq(sto_jstr(fsrv, "file_server_type"), "LOCAL") &&
-        !str_eq(sto_jstr(fsrv, "server_id"), server_id)) {
+    if (str_eq(json_str(fsrv, "file_server_type"), "LOCAL") &&
+        !str_eq(json_str(fsrv, "server_id"), server_id)) {
         err_set(ERR_STATE, "cannot present repository '%s' to server '%s': "
                            "it is on the local storage of server '%s', which "
                            "only that server reaches", sto_rname(r), sto_rname(s),
-                sto_sv_name(v, "Server", sto_jstr(fsrv, "server_id"), other,
+                sto_sv_name(v, "Server", json_str(fsrv, "server_id"), other,
                         sizeof(other)));
         return -1;
     }
@@ -723,8 +711,8 @@ active_vm(const struct storage_view *v, const char *repo_id,
             found = -1;
             break;
         }
-        if (vm_active(sto_jstr(vm, "run_state")) && sto_jstr(vm, "server_id") &&
-            (!server_id || str_eq(sto_jstr(vm, "server_id"), server_id))) {
+        if (vm_active(json_str(vm, "run_state")) && json_str(vm, "server_id") &&
+            (!server_id || str_eq(json_str(vm, "server_id"), server_id))) {
             str_copy(out, sto_rname(vm), size);
             found = 1;
         }
@@ -746,14 +734,14 @@ active_vm(const struct storage_view *v, const char *repo_id,
             AUTOPTR(json_object) json_object *m = sto_sv_get(v, "VmDiskMapping",
                                                          maps[k]);
             AUTOPTR(json_object) json_object *vm =
-                m ? sto_sv_get(v, "Vm", sto_jstr(m, "vm_id")) : NULL;
+                m ? sto_sv_get(v, "Vm", json_str(m, "vm_id")) : NULL;
 
             if (!vm) {
                 found = -1;
                 break;
             }
-            if (vm_active(sto_jstr(vm, "run_state")) && sto_jstr(vm, "server_id") &&
-                (!server_id || str_eq(sto_jstr(vm, "server_id"), server_id))) {
+            if (vm_active(json_str(vm, "run_state")) && json_str(vm, "server_id") &&
+                (!server_id || str_eq(json_str(vm, "server_id"), server_id))) {
                 str_copy(out, sto_rname(vm), size);
                 found = 1;
             }
@@ -816,7 +804,7 @@ presented_to(const struct storage_view *v, const char *repo_id, char *out,
         AUTOPTR(json_object) json_object *m = sto_sv_get(v, "FileSystemMount",
                                                      ids[0]);
 
-        sto_sv_name(v, "Server", m ? sto_jstr(m, "server_id") : NULL, out, size);
+        sto_sv_name(v, "Server", m ? json_str(m, "server_id") : NULL, out, size);
         if (!m)
             err_clear();
     }
@@ -834,7 +822,7 @@ storage_check_release(const struct storage_view *v, const char *repo_id,
 
     if (!r)
         return -1;
-    if (!str_eq(sto_jstr(r, "manager_uuid"), mgr)) {
+    if (!str_eq(json_str(r, "manager_uuid"), mgr)) {
         err_set(ERR_STATE, "cannot release ownership of repository '%s': "
                            "this Manager does not own it", sto_rname(r));
         return -1;
@@ -860,12 +848,12 @@ storage_check_take(const struct storage_view *v, const char *repo_id,
 
     if (!r)
         return -1;
-    if (str_eq(sto_jstr(r, "manager_uuid"), mgr)) {
+    if (str_eq(json_str(r, "manager_uuid"), mgr)) {
         err_set(ERR_STATE, "cannot take ownership of repository '%s': this "
                            "Manager owns it already", sto_rname(r));
         return -1;
     }
-    if (!(fs = sto_sv_get(v, "FileSystem", sto_jstr(r, "file_system_id"))))
+    if (!(fs = sto_sv_get(v, "FileSystem", json_str(r, "file_system_id"))))
         return -1;
     if (!sto_jint(fs, "present", 1)) {
         err_set(ERR_STATE, "cannot take ownership of repository '%s': its "
@@ -897,7 +885,7 @@ sto_contents(const struct storage_view *v, const char *type, const char *repo_id
 static int
 foreign_mapping(const struct storage_view *v, json_object *r)
 {
-    const char *repo = sto_jstr(r, "id");
+    const char *repo = json_str(r, "id");
     char **ids = NULL, **maps = NULL;
     size_t n = 0, nm = 0, i, k;
     int rc = 0;
@@ -914,11 +902,11 @@ foreign_mapping(const struct storage_view *v, json_object *r)
             AUTOPTR(json_object) json_object *m = sto_sv_get(v, "VmDiskMapping",
                                                          maps[k]);
             AUTOPTR(json_object) json_object *vm =
-                m ? sto_sv_get(v, "Vm", sto_jstr(m, "vm_id")) : NULL;
+                m ? sto_sv_get(v, "Vm", json_str(m, "vm_id")) : NULL;
 
             if (!vm) {
                 rc = -1;
-            } else if (!str_eq(sto_jstr(vm, "repository_id"), repo)) {
+            } else if (!str_eq(json_str(vm, "repository_id"), repo)) {
                 err_set(ERR_STATE, "cannot delete repository '%s': its "
                                    "virtual disk '%s' is used by virtual "
                                    "machine '%s' of another repository",
@@ -961,7 +949,7 @@ storage_check_repo_delete(const struct storage_view *v, const char *repo_id,
                 name);
         return -1;
     }
-    if (str_eq(sto_jstr(r, "manager_uuid"), mgr)) {
+    if (str_eq(json_str(r, "manager_uuid"), mgr)) {
         for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
             if (sto_contents(v, kinds[i].type, repo_id, &n, name,
                          sizeof(name)) < 0)
@@ -1006,7 +994,7 @@ storage_check_server_delete(const struct storage_view *v,
         AUTOPTR(json_object) json_object *m = sto_sv_get(v, "FileSystemMount",
                                                      ids[0]);
 
-        sto_sv_name(v, "Repository", m ? sto_jstr(m, "repository_id") : NULL, rn,
+        sto_sv_name(v, "Repository", m ? json_str(m, "repository_id") : NULL, rn,
                 sizeof(rn));
         err_set(ERR_STATE, "cannot delete server '%s': repository '%s' is "
                            "presented to it; unpresent repository '%s' "
@@ -1056,7 +1044,7 @@ bool
 sto_running(const struct storage_view *v, const char *id)
 {
     json_object *s = sto_sv_get(v, "Server", id);
-    bool ok = s && str_eq(sto_jstr(s, "run_state"), "RUNNING");
+    bool ok = s && str_eq(json_str(s, "run_state"), "RUNNING");
 
     if (!s)
         err_clear();
@@ -1077,9 +1065,9 @@ sto_acting_server(const struct storage_view *v, json_object *fsrv, bool refresh)
     char **ids = NULL, *found = NULL;
     size_t n = 0, i, k;
 
-    if (str_eq(sto_jstr(fsrv, "file_server_type"), "LOCAL")) {
-        if (sto_running(v, sto_jstr(fsrv, "server_id")))
-            return xstrdup(sto_jstr(fsrv, "server_id"));
+    if (str_eq(json_str(fsrv, "file_server_type"), "LOCAL")) {
+        if (sto_running(v, json_str(fsrv, "server_id")))
+            return xstrdup(json_str(fsrv, "server_id"));
         err_set(ERR_STATE, "the server of local file server '%s' is not "
                            "running", sto_rname(fsrv));
         return NULL;
@@ -1087,7 +1075,7 @@ sto_acting_server(const struct storage_view *v, json_object *fsrv, bool refresh)
     tables[0] = refresh ? "file_server_refreshers" : "file_server_admins";
     tables[1] = refresh ? "file_server_admins" : "file_server_refreshers";
     for (k = 0; k < 2 && !found; k++) {
-        if (sto_sv_links(v, tables[k], sto_jstr(fsrv, "id"), &ids, &n) < 0)
+        if (sto_sv_links(v, tables[k], json_str(fsrv, "id"), &ids, &n) < 0)
             return NULL;
         for (i = 0; i < n && !found; i++) {
             if (sto_running(v, ids[i]))
@@ -1157,7 +1145,7 @@ sto_jr_row(struct db_txn *t, json_object *undo, const char *type, const char *id
         json_object *st = json_object_array_get_idx(steps, i), *r;
 
         if (json_object_object_get_ex(st, "row", &r) &&
-            str_eq(sto_jstr(r, "id"), id))
+            str_eq(json_str(r, "id"), id))
             return 0;
     }
     if (!(row = db_txn_row_get(t, sto_mt(type), id)))
@@ -1221,7 +1209,7 @@ sto_journal_apply(struct job_ctx *ctx, struct db_txn *t, json_object *undo)
     /* Created objects go, newest first. */
     for (i = n; i-- > 0;) {
         json_object *s = json_object_array_get_idx(steps, i);
-        const char *type = sto_jstr(s, "created"), *id = sto_jstr(s, "id");
+        const char *type = json_str(s, "created"), *id = json_str(s, "id");
         char etype[64];
         json_object *row;
 
@@ -1251,7 +1239,7 @@ sto_journal_apply(struct job_ctx *ctx, struct db_txn *t, json_object *undo)
     /* Rows written back, oldest first; then link lists. */
     for (i = 0; i < n; i++) {
         json_object *s = json_object_array_get_idx(steps, i), *row;
-        const char *type = sto_jstr(s, "type");
+        const char *type = json_str(s, "type");
 
         if (!type || !json_object_object_get_ex(s, "row", &row))
             continue;
@@ -1262,13 +1250,13 @@ sto_journal_apply(struct job_ctx *ctx, struct db_txn *t, json_object *undo)
         if (db_txn_row_restore(t, sto_mt(type), row) < 0)
             return -1;
         if (ctx && sto_ev(ctx, t, SEV_INFORMATIONAL, "object.restored", type,
-                      sto_jstr(row, "id"), sto_rname(row), "%s '%s' restored: the "
+                      json_str(row, "id"), sto_rname(row), "%s '%s' restored: the "
                       "job's change was undone", type, sto_rname(row)) < 0)
             return -1;
     }
     for (i = 0; i < n; i++) {
         json_object *s = json_object_array_get_idx(steps, i), *a;
-        const char *table = sto_jstr(s, "links"), *owner = sto_jstr(s, "owner");
+        const char *table = json_str(s, "links"), *owner = json_str(s, "owner");
         char **ids = NULL;
         size_t k;
         int rc;
@@ -1573,13 +1561,13 @@ sto_host_present(struct db *db, const char *server, const char *repo, bool mount
 
     if (mount) {
         if (!(r = db_row_get(db, sto_mt("Repository"), repo)) ||
-            storage_fs_spec(db, sto_jstr(r, "file_system_id"), &fs, &hold,
+            storage_fs_spec(db, json_str(r, "file_system_id"), &fs, &hold,
                             NULL) < 0)
             return -1;
     }
     if (!(c = storage_server_open(db, server)))
         return -1;
-    rc = mount ? sto_mount(c, repo, &fs, sto_jstr(r, "share_path"), false)
+    rc = mount ? sto_mount(c, repo, &fs, json_str(r, "share_path"), false)
                : st_unmount(c, repo);
     storage_hv->close(c);
     return rc;
@@ -1596,9 +1584,9 @@ hv_undo(struct db *db, json_object *undo)
         return 0;
     for (i = json_object_array_length(hv); i-- > 0;) {
         json_object *a = json_object_array_get_idx(hv, i);
-        const char *action = sto_jstr(a, "action"), *repo = sto_jstr(a, "repo");
-        const char *fs = sto_jstr(a, "fs"), *share = sto_jstr(a, "share");
-        const char *server = sto_jstr(a, "server"), *text = sto_jstr(a, "text");
+        const char *action = json_str(a, "action"), *repo = json_str(a, "repo");
+        const char *fs = json_str(a, "fs"), *share = json_str(a, "share");
+        const char *server = json_str(a, "server"), *text = json_str(a, "text");
         int rc;
 
         if (str_eq(action, "unmount") || str_eq(action, "mount"))

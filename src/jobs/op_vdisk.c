@@ -62,19 +62,6 @@ LOG_MODULE("jobs");
 
 #define VDT() model_type_find("VirtualDisk")
 
-/* ---- small helpers (vdisk_int.h) ---- */
-
-const char *
-vd_str(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-
-    if (!o || !json_object_object_get_ex(o, key, &v) || !v ||
-        !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
 int64_t
 vd_int(json_object *o, const char *key, int64_t dflt)
 {
@@ -147,7 +134,7 @@ void
 vd_fetch_policy(json_object *args, struct fetch_policy *p)
 {
     memset(p, 0, sizeof(*p));
-    p->allow = vd_str(args, "allow");
+    p->allow = json_str(args, "allow");
     p->max_bytes = (uint64_t)vd_int(args, "maxBytes", 0);
     p->timeout_ms = vd_int(args, "timeoutMs", 0);
 }
@@ -184,7 +171,7 @@ rd_name(struct db *db, struct db_txn *t, const char *type, const char *id)
         err_clear();
         return xstrdup(id);
     }
-    s = xstrdup(vd_str(r, "name") ? vd_str(r, "name") : id);
+    s = xstrdup(json_str(r, "name") ? json_str(r, "name") : id);
     json_object_put(r);
     return s;
 }
@@ -194,7 +181,7 @@ rd_name(struct db *db, struct db_txn *t, const char *type, const char *id)
 int
 vdisk_check_delete(struct db *db, struct db_txn *t, json_object *disk)
 {
-    const char *id = vd_str(disk, "id"), *name = vd_str(disk, "name");
+    const char *id = json_str(disk, "id"), *name = json_str(disk, "name");
     char **ids = NULL;
     size_t n = 0;
     int rc = 0;
@@ -203,15 +190,15 @@ vdisk_check_delete(struct db *db, struct db_txn *t, json_object *disk)
         return -1;
     if (n > 0) {
         json_object *m = rd_get(db, t, "VmDiskMapping", ids[0]);
-        const char *vm_id = m ? vd_str(m, "vm_id") : NULL;
+        const char *vm_id = m ? json_str(m, "vm_id") : NULL;
         json_object *vm = vm_id ? rd_get(db, t, "Vm", vm_id) : NULL;
-        const char *state = vm ? vd_str(vm, "run_state") : NULL;
+        const char *state = vm ? json_str(vm, "run_state") : NULL;
 
         err_clear();
         err_set(ERR_STATE, "cannot delete virtual disk '%s': it is used by "
                            "%s '%s'%s", name,
                 state && strcmp(state, "TEMPLATE") == 0 ? "template" : "vm",
-                vm ? vd_str(vm, "name") : vm_id ? vm_id : "?",
+                vm ? json_str(vm, "name") : vm_id ? vm_id : "?",
                 n > 1 ? " and others" : "");
         json_object_put(m);
         json_object_put(vm);
@@ -238,9 +225,9 @@ int
 vdisk_check_clone(struct db *db, struct db_txn *t, json_object *disk,
                   const char *target, const char *clone_type)
 {
-    const char *name = vd_str(disk, "name");
-    const char *repo = vd_str(disk, "repository_id");
-    const char *type = vd_str(disk, "disk_type");
+    const char *name = json_str(disk, "name");
+    const char *repo = json_str(disk, "repository_id");
+    const char *type = json_str(disk, "disk_type");
     bool iso = type && strcmp(type, "VIRTUAL_CDROM") == 0;
     json_object *tr;
 
@@ -268,9 +255,9 @@ vdisk_check_clone(struct db *db, struct db_txn *t, json_object *disk,
                            "repository of its base ('%s')", name, rn);
         return -1;
     }
-    if (vd_str(disk, "backing_id") && !str_eq(repo, target)) {
+    if (json_str(disk, "backing_id") && !str_eq(repo, target)) {
         char *AUTOFREE bn = rd_name(db, t, "VirtualDisk",
-                                    vd_str(disk, "backing_id"));
+                                    json_str(disk, "backing_id"));
 
         err_set(ERR_STATE, "cannot copy virtual disk '%s' into another "
                            "repository: it is a thin clone of '%s', which "
@@ -283,20 +270,20 @@ vdisk_check_clone(struct db *db, struct db_txn *t, json_object *disk,
 int
 vdisk_check_resize(json_object *disk, int64_t size)
 {
-    const char *type = vd_str(disk, "disk_type");
+    const char *type = json_str(disk, "disk_type");
     int64_t cur = vd_int(disk, "size", 0);
 
     if (size == cur)
         return 0;
     if (type && strcmp(type, "VIRTUAL_CDROM") == 0) {
         err_set(ERR_INVALID, "cannot resize '%s': ISOs cannot be resized",
-                vd_str(disk, "name"));
+                json_str(disk, "name"));
         return -1;
     }
     if (size < cur) {
         err_set(ERR_INVALID, "cannot resize virtual disk '%s' from %" PRId64
                              " to %" PRId64 " bytes: virtual disks cannot "
-                             "shrink", vd_str(disk, "name"), cur, size);
+                             "shrink", json_str(disk, "name"), cur, size);
         return -1;
     }
     return 0;
@@ -340,8 +327,8 @@ static int
 disk_goes(struct db *db, struct db_txn *t, const char *vm_id,
           json_object *disk, json_object *notes)
 {
-    const char *id = vd_str(disk, "id"), *name = vd_str(disk, "name");
-    const char *type = vd_str(disk, "disk_type");
+    const char *id = json_str(disk, "id"), *name = json_str(disk, "name");
+    const char *type = json_str(disk, "disk_type");
     char **ids = NULL;
     size_t n = 0, i;
     int rc = 1;
@@ -355,7 +342,7 @@ disk_goes(struct db *db, struct db_txn *t, const char *vm_id,
         return -1;
     for (i = 0; i < n && rc == 1; i++) {
         json_object *m = rd_get(db, t, "VmDiskMapping", ids[i]);
-        const char *other = m ? vd_str(m, "vm_id") : NULL;
+        const char *other = m ? json_str(m, "vm_id") : NULL;
 
         if (!m)
             err_clear();
@@ -390,7 +377,7 @@ vdisk_template_plan(struct db *db, struct db_txn *t, json_object *vm,
                     bool delete_disks, json_object **disks,
                     json_object **notes)
 {
-    const char *vm_id = vd_str(vm, "id"), *state = vd_str(vm, "run_state");
+    const char *vm_id = json_str(vm, "id"), *state = json_str(vm, "run_state");
     char **ids = NULL;
     size_t n = 0, i;
     int rc = 0;
@@ -400,7 +387,7 @@ vdisk_template_plan(struct db *db, struct db_txn *t, json_object *vm,
     if (!state || strcmp(state, "TEMPLATE") != 0) {
         err_set(ERR_STATE, "cannot delete vm '%s' (%s): only templates can "
                            "be deleted until virtual machines are managed",
-                vd_str(vm, "name"), state ? state : "?");
+                json_str(vm, "name"), state ? state : "?");
         return -1;
     }
     if (!delete_disks)
@@ -409,7 +396,7 @@ vdisk_template_plan(struct db *db, struct db_txn *t, json_object *vm,
         return -1;
     for (i = 0; i < n && rc == 0; i++) {
         json_object *m = rd_get(db, t, "VmDiskMapping", ids[i]);
-        const char *did = m ? vd_str(m, "virtual_disk_id") : NULL;
+        const char *did = m ? json_str(m, "virtual_disk_id") : NULL;
         json_object *d = did ? rd_get(db, t, "VirtualDisk", did) : NULL;
         int goes;
 
@@ -434,7 +421,7 @@ static bool
 running(struct db *db, const char *sid)
 {
     json_object *s = db_row_get(db, model_type_find("Server"), sid);
-    bool ok = s && str_eq(vd_str(s, "run_state"), "RUNNING");
+    bool ok = s && str_eq(json_str(s, "run_state"), "RUNNING");
 
     if (!s)
         err_clear();
@@ -458,9 +445,9 @@ mounts_of(struct db *db, const char *repo, json_object **servers)
 
         if (!m)
             err_clear();
-        else if (vd_str(m, "server_id"))
+        else if (json_str(m, "server_id"))
             json_object_array_add(*servers, json_object_new_string(
-                                                vd_str(m, "server_id")));
+                                                json_str(m, "server_id")));
         json_object_put(m);
     }
     db_ids_free(ids, n);
@@ -581,7 +568,7 @@ vd_made_row(json_object *made, const char *type, const char *id)
 static int
 made_delete_files(struct hv_conn *c, json_object *made, bool strict)
 {
-    const char *repo = vd_str(made, "repository");
+    const char *repo = json_str(made, "repository");
     json_object *files = NULL;
     size_t i;
 
@@ -591,9 +578,9 @@ made_delete_files(struct hv_conn *c, json_object *made, bool strict)
         json_object *f = json_object_array_get_idx(files, i);
         enum hv_repo_dir d;
 
-        if (vd_dir_parse(vd_str(f, "dir"), &d) < 0)
+        if (vd_dir_parse(json_str(f, "dir"), &d) < 0)
             return -1;
-        if (storage_hv->storage->file_delete(c, repo, d, vd_str(f, "name"))
+        if (storage_hv->storage->file_delete(c, repo, d, json_str(f, "name"))
                 == 0)
             continue;
         if (err_code() == ERR_NOT_FOUND) {
@@ -603,7 +590,7 @@ made_delete_files(struct hv_conn *c, json_object *made, bool strict)
         if (strict)
             return -1;
         log_warnx("cannot delete '%s/%s' of repository '%s': %s",
-                  vd_str(f, "dir"), vd_str(f, "name"), repo, err_message());
+                  json_str(f, "dir"), json_str(f, "name"), repo, err_message());
     }
     return 0;
 }
@@ -639,7 +626,7 @@ gone_event(const char *type)
 int
 vd_undo_created(struct job_ctx *ctx, json_object *args, json_object *undo)
 {
-    const char *repo = vd_str(undo, "repository");
+    const char *repo = json_str(undo, "repository");
     json_object *files = NULL, *rows = NULL;
     struct hv_conn *c;
     struct db_txn *t;
@@ -663,7 +650,7 @@ vd_undo_created(struct job_ctx *ctx, json_object *args, json_object *undo)
         return -1;
     for (i = rows ? json_object_array_length(rows) : 0; i-- > 0 && rc == 0;) {
         json_object *r = json_object_array_get_idx(rows, i);
-        const char *type = vd_str(r, "type"), *id = vd_str(r, "id");
+        const char *type = json_str(r, "type"), *id = json_str(r, "id");
         const struct model_type *ty = type ? model_type_find(type) : NULL;
         json_object *row;
         const char *ev = type ? gone_event(type) : NULL;
@@ -685,10 +672,10 @@ vd_undo_created(struct job_ctx *ctx, json_object *args, json_object *undo)
         rc = db_txn_row_delete(t, ty, id);
         if (rc == 0 && ev)
             rc = events_add(t, SEV_INFORMATIONAL, ev, id, type,
-                            vd_str(row, "name"), job_id(ctx), job_user(ctx),
+                            json_str(row, "name"), job_id(ctx), job_user(ctx),
                             NULL, "%s '%s' deleted: its creation was undone",
                             strcmp(type, "Vm") == 0 ? "Template" : type,
-                            vd_str(row, "name"));
+                            json_str(row, "name"));
         json_object_put(row);
     }
     return vd_finish(ctx, t, rc, NULL);
@@ -746,7 +733,7 @@ vd_undo_restore(struct job_ctx *ctx, json_object *args, json_object *undo)
         return -1;
     for (i = rows ? json_object_array_length(rows) : 0; i-- > 0 && rc == 0;) {
         json_object *e = json_object_array_get_idx(rows, i), *row = NULL;
-        const char *type = vd_str(e, "type");
+        const char *type = json_str(e, "type");
         const struct model_type *ty = type ? model_type_find(type) : NULL;
 
         json_object_object_get_ex(e, "row", &row);
@@ -759,11 +746,11 @@ vd_undo_restore(struct job_ctx *ctx, json_object *args, json_object *undo)
         rc = db_txn_row_restore(t, ty, row);
         if (rc == 0 && gone_event(type))
             rc = events_add(t, SEV_INFORMATIONAL, "object.restored",
-                            vd_str(row, "id"), type, vd_str(row, "name"),
+                            json_str(row, "id"), type, json_str(row, "name"),
                             job_id(ctx), job_user(ctx), NULL,
                             "%s '%s' restored: the job's change was undone",
                             strcmp(type, "Vm") == 0 ? "Template" : type,
-                            vd_str(row, "name"));
+                            json_str(row, "name"));
     }
     return vd_finish(ctx, t, rc, NULL);
 }
@@ -809,8 +796,8 @@ static int
 create_rows(struct job_ctx *ctx, struct db_txn *t, json_object *args,
             const struct hv_file *f, json_object *made)
 {
-    const char *id = vd_str(args, "id"), *repo = vd_str(args, "repository");
-    const char *name = vd_str(args, "name");
+    const char *id = json_str(args, "id"), *repo = json_str(args, "repository");
+    const char *name = json_str(args, "name");
     AUTOPTR(json_object) json_object *extra = json_object_new_object();
     json_object *r, *ud = NULL;
 
@@ -818,9 +805,9 @@ create_rows(struct job_ctx *ctx, struct db_txn *t, json_object *args,
     if (!r)
         return -1;
     json_object_put(r);
-    if (vd_str(args, "description"))
+    if (json_str(args, "description"))
         json_object_object_add(extra, "description", json_object_new_string(
-                                                         vd_str(args,
+                                                         json_str(args,
                                                                 "description")));
     if (json_object_object_get_ex(args, "userData", &ud) && ud)
         json_object_object_add(extra, "user_data",
@@ -850,8 +837,8 @@ static int
 create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     const struct hv_storage_ops *st = storage_hv->storage;
-    const char *id = vd_str(args, "id"), *repo = vd_str(args, "repository");
-    const char *name = vd_str(args, "name");
+    const char *id = json_str(args, "id"), *repo = json_str(args, "repository");
+    const char *name = json_str(args, "name");
     int64_t size = vd_int(args, "size", 0);
     bool sparse = vd_bool(args, "sparse", true);
     AUTOPTR(json_object) json_object *made = NULL;
@@ -909,7 +896,7 @@ check_generation(json_object *args, json_object *row)
         err_set(ERR_CONFLICT, "VirtualDisk '%s' was changed by someone else: "
                               "the request was made from generation %" PRId64
                               " but it is at generation %" PRId64,
-                vd_str(row, "name"), want, have);
+                json_str(row, "name"), want, have);
         return -1;
     }
     return 0;
@@ -919,7 +906,7 @@ static int
 update_rows(struct job_ctx *ctx, struct db_txn *t, json_object *args,
             const struct hv_file *f, json_object *undo)
 {
-    const char *id = vd_str(args, "id");
+    const char *id = json_str(args, "id");
     AUTOPTR(json_object) json_object *cols = json_object_new_object();
     AUTOPTR(json_object) json_object *row = NULL;
     json_object *v, *rows;
@@ -937,11 +924,11 @@ update_rows(struct job_ctx *ctx, struct db_txn *t, json_object *args,
     json_object_object_add(v, "type", json_object_new_string("VirtualDisk"));
     json_object_object_add(v, "row", json_object_get(row));
     json_object_array_add(rows, v);
-    if ((name = vd_str(args, "name")))
+    if ((name = json_str(args, "name")))
         json_object_object_add(cols, "name", json_object_new_string(name));
-    if (vd_str(args, "description"))
+    if (json_str(args, "description"))
         json_object_object_add(cols, "description", json_object_new_string(
-                                                        vd_str(args,
+                                                        json_str(args,
                                                                "description")));
     if (json_object_object_get_ex(args, "userData", &v) && v)
         json_object_object_add(cols, "user_data",
@@ -960,7 +947,7 @@ update_rows(struct job_ctx *ctx, struct db_txn *t, json_object *args,
     }
     if (db_txn_row_update(t, VDT(), id, cols, true) < 0)
         return -1;
-    name = name ? name : vd_str(row, "name");
+    name = name ? name : json_str(row, "name");
     if (f && events_add(t, SEV_INFORMATIONAL, "vdisk.resized", id,
                         "VirtualDisk", name, job_id(ctx), job_user(ctx), NULL,
                         "VirtualDisk '%s' resized from %" PRId64 " to %"
@@ -979,7 +966,7 @@ static int
 update_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     const struct hv_storage_ops *st = storage_hv->storage;
-    const char *id = vd_str(args, "id");
+    const char *id = json_str(args, "id");
     AUTOPTR(json_object) json_object *row = NULL;
     AUTOPTR(json_object) json_object *u = json_object_new_object();
     int64_t size = vd_int(args, "size", -1);
@@ -995,7 +982,7 @@ update_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     if (!row || check_generation(args, row) < 0)
         return -1;
     if (size >= 0 && size != vd_int(row, "size", 0)) {
-        const char *repo = vd_str(row, "repository_id");
+        const char *repo = json_str(row, "repository_id");
         struct hv_conn *c;
         int rc;
 
@@ -1005,7 +992,7 @@ update_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         if (!c)
             return -1;
         job_progress(ctx, "resizing virtual disk '%s' to %" PRId64 " bytes",
-                     vd_str(row, "name"), size);
+                     json_str(row, "name"), size);
         rc = st->file_resize(c, repo, HV_DIR_VIRTUAL_DISKS, id,
                              (uint64_t)size);
         if (rc == 0)
@@ -1031,10 +1018,10 @@ static int
 clone_rows(struct job_ctx *ctx, struct db_txn *t, json_object *args,
            const struct hv_file *f, enum hv_repo_dir dir, json_object *made)
 {
-    const char *src = vd_str(args, "source"), *id = vd_str(args, "id");
-    const char *repo = vd_str(args, "repository");
-    const char *name = vd_str(args, "name");
-    const char *ct = vd_str(args, "cloneType");
+    const char *src = json_str(args, "source"), *id = json_str(args, "id");
+    const char *repo = json_str(args, "repository");
+    const char *name = json_str(args, "name");
+    const char *ct = json_str(args, "cloneType");
     AUTOPTR(json_object) json_object *s = db_txn_row_get(t, VDT(), src);
     AUTOPTR(json_object) json_object *extra = json_object_new_object();
     bool thin = strcmp(ct, VDISK_THIN_CLONE) == 0;
@@ -1042,7 +1029,7 @@ clone_rows(struct job_ctx *ctx, struct db_txn *t, json_object *args,
 
     if (!s || vdisk_check_clone(NULL, t, s, repo, ct) < 0)
         return -1;
-    backing = thin ? src : vd_str(s, "backing_id");
+    backing = thin ? src : json_str(s, "backing_id");
     json_object_object_add(extra, "backing_id", json_str_or_null(backing));
     json_object_object_add(extra, "sparse", json_object_new_int(
                                                 strcmp(ct,
@@ -1051,10 +1038,10 @@ clone_rows(struct job_ctx *ctx, struct db_txn *t, json_object *args,
     json_object_object_add(extra, "shareable", json_object_new_int(
                                                    vd_bool(s, "shareable",
                                                            false)));
-    if (vd_str(s, "import_file_name"))
+    if (json_str(s, "import_file_name"))
         json_object_object_add(extra, "import_file_name",
                                json_object_new_string(
-                                   vd_str(s, "import_file_name")));
+                                   json_str(s, "import_file_name")));
     if (vd_txn_disk_insert(t, id, name, repo, dir, f, extra) < 0)
         return -1;
     vd_made_row(made, "VirtualDisk", id);
@@ -1064,7 +1051,7 @@ clone_rows(struct job_ctx *ctx, struct db_txn *t, json_object *args,
                    thin ? "thin clone" : strcmp(ct, VDISK_SPARSE_COPY) == 0
                                              ? "sparse copy"
                                              : "non-sparse copy",
-                   vd_str(s, "name")) < 0)
+                   json_str(s, "name")) < 0)
         return -1;
     job_set_result(ctx, "VirtualDisk", id, name);
     return 0;
@@ -1074,9 +1061,9 @@ static int
 clone_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
     const struct hv_storage_ops *st = storage_hv->storage;
-    const char *src = vd_str(args, "source"), *id = vd_str(args, "id");
-    const char *repo = vd_str(args, "repository");
-    const char *ct = vd_str(args, "cloneType");
+    const char *src = json_str(args, "source"), *id = json_str(args, "id");
+    const char *repo = json_str(args, "repository");
+    const char *ct = json_str(args, "cloneType");
     AUTOPTR(json_object) json_object *s = NULL;
     AUTOPTR(json_object) json_object *made = NULL;
     const char *src_repo, *type;
@@ -1087,7 +1074,7 @@ clone_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     int rc = -1;
 
     (void)undo;
-    if (!src || !id || !repo || !ct || !vd_str(args, "name")) {
+    if (!src || !id || !repo || !ct || !json_str(args, "name")) {
         err_set(ERR_INVALID, "vdisk.clone needs 'source', 'id', "
                              "'repository', 'name' and 'cloneType'");
         return -1;
@@ -1095,14 +1082,14 @@ clone_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     s = db_row_get(job_db(ctx), VDT(), src);
     if (!s || vdisk_check_clone(job_db(ctx), NULL, s, repo, ct) < 0)
         return -1;
-    src_repo = vd_str(s, "repository_id");
-    type = vd_str(s, "disk_type");
+    src_repo = json_str(s, "repository_id");
+    type = json_str(s, "disk_type");
     dir = str_eq(type, "VIRTUAL_CDROM") ? HV_DIR_ISOS : HV_DIR_VIRTUAL_DISKS;
     c = vd_repo_conn(job_db(ctx), src_repo, repo, NULL);
     if (!c)
         return -1;
     made = vd_made_new(repo);
-    job_progress(ctx, "cloning '%s' (%s)", vd_str(s, "name"), ct);
+    job_progress(ctx, "cloning '%s' (%s)", json_str(s, "name"), ct);
     if (strcmp(ct, VDISK_THIN_CLONE) == 0)
         rc = st->file_create(c, repo, dir, id,
                              (uint64_t)vd_int(s, "size", 0), true, "qcow2",
@@ -1148,7 +1135,7 @@ static int
 delete_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
             json_object *undo)
 {
-    const char *id = vd_str(args, "id");
+    const char *id = json_str(args, "id");
     AUTOPTR(json_object) json_object *row = NULL;
 
     if (!id) {
@@ -1161,13 +1148,13 @@ delete_step(struct job_ctx *ctx, struct db_txn *t, json_object *args,
     if (delete_snap(t, "VirtualDisk", id, undo) < 0)
         return -1;
     if (events_add(t, SEV_INFORMATIONAL, "vdisk.deleted", id, "VirtualDisk",
-                   vd_str(row, "name"), job_id(ctx), job_user(ctx), NULL,
+                   json_str(row, "name"), job_id(ctx), job_user(ctx), NULL,
                    "%s '%s' deleted",
-                   str_eq(vd_str(row, "disk_type"), "VIRTUAL_CDROM")
+                   str_eq(json_str(row, "disk_type"), "VIRTUAL_CDROM")
                        ? "ISO" : "VirtualDisk",
-                   vd_str(row, "name")) < 0)
+                   json_str(row, "name")) < 0)
         return -1;
-    job_set_result(ctx, "VirtualDisk", id, vd_str(row, "name"));
+    job_set_result(ctx, "VirtualDisk", id, json_str(row, "name"));
     return 0;
 }
 
@@ -1192,7 +1179,7 @@ static const struct job_op_type op_delete = {
 static int
 delete_files_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
-    const char *repo = vd_str(args, "repository");
+    const char *repo = json_str(args, "repository");
     json_object *files = NULL;
     struct hv_conn *c;
     size_t i, n, gone = 0, left = 0;
@@ -1213,10 +1200,10 @@ delete_files_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         return -1;
     for (i = 0; i < n; i++) {
         json_object *f = json_object_array_get_idx(files, i);
-        const char *name = vd_str(f, "name");
+        const char *name = json_str(f, "name");
         enum hv_repo_dir d;
 
-        if (vd_dir_parse(vd_str(f, "dir"), &d) < 0 || !name) {
+        if (vd_dir_parse(json_str(f, "dir"), &d) < 0 || !name) {
             storage_hv->close(c);
             return -1;
         }
@@ -1226,7 +1213,7 @@ delete_files_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         }
         if (err_code() == ERR_NOT_FOUND) {
             log_info("job %" PRId64 ": '%s/%s' was already gone",
-                     job_id(ctx), vd_str(f, "dir"), name);
+                     job_id(ctx), json_str(f, "dir"), name);
             err_clear();
             continue;
         }
@@ -1235,7 +1222,7 @@ delete_files_run(struct job_ctx *ctx, json_object *args, json_object **undo)
             return -1;  /* nothing deleted yet: the job's rows come back */
         }
         left++;
-        snprintf(last, sizeof(last), "%s/%s: %s", vd_str(f, "dir"), name,
+        snprintf(last, sizeof(last), "%s/%s: %s", json_str(f, "dir"), name,
                  err_message());
         log_warnx("job %" PRId64 ": cannot delete %s", job_id(ctx), last);
         err_clear();

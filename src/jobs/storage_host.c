@@ -14,17 +14,6 @@
 
 const struct hv_driver *const storage_hv = &hv_libvirt;
 
-/* A string member of @o, or NULL. */
-static const char *
-jstr(json_object *o, const char *key)
-{
-    const char *s = NULL;
-
-    if (json_get_string(o, key, &s) != 0)
-        return NULL;
-    return s;
-}
-
 struct hv_conn *
 storage_server_open(struct db *db, const char *server_id)
 {
@@ -59,8 +48,8 @@ static bool
 server_running(struct db *db, const char *id)
 {
     json_object *row = db_row_get(db, model_type_find("Server"), id);
-    bool ok = row && jstr(row, "run_state") &&
-              strcmp(jstr(row, "run_state"), "RUNNING") == 0;
+    bool ok = row && json_str(row, "run_state") &&
+              strcmp(json_str(row, "run_state"), "RUNNING") == 0;
 
     if (!row)
         err_clear();
@@ -87,7 +76,7 @@ storage_repo_open(struct db *db, const char *repo_id, const char *prefer,
     /* The preferred server first, then the others in name order. */
     for (i = 0; i < n && !chosen; i++) {
         json_object *m = db_row_get(db, mt, mounts[i]);
-        const char *sid = m ? jstr(m, "server_id") : NULL;
+        const char *sid = m ? json_str(m, "server_id") : NULL;
 
         if (!m)
             err_clear();
@@ -98,7 +87,7 @@ storage_repo_open(struct db *db, const char *repo_id, const char *prefer,
     }
     for (i = 0; i < n && !chosen; i++) {
         json_object *m = db_row_get(db, mt, mounts[i]);
-        const char *sid = m ? jstr(m, "server_id") : NULL;
+        const char *sid = m ? json_str(m, "server_id") : NULL;
 
         if (!m)
             err_clear();
@@ -108,7 +97,7 @@ storage_repo_open(struct db *db, const char *repo_id, const char *prefer,
     }
     if (!chosen) {
         err_set(ERR_STATE, "repository '%s' is not presented to any running "
-                           "server", jstr(repo, "name"));
+                           "server", json_str(repo, "name"));
         goto cleanup;
     }
     c = storage_server_open(db, chosen);
@@ -130,7 +119,7 @@ file_server_admin(struct db *db, json_object *fsrv)
 {
     static const char *const tables[] = { "file_server_admins",
                                           "file_server_refreshers" };
-    const char *id = jstr(fsrv, "id");
+    const char *id = json_str(fsrv, "id");
     char *found = NULL;
     size_t t, i, n;
     char **ids;
@@ -146,7 +135,7 @@ file_server_admin(struct db *db, json_object *fsrv)
     }
     if (!found)
         err_set(ERR_STATE, "file server '%s' has no running admin server",
-                jstr(fsrv, "name"));
+                json_str(fsrv, "name"));
     return found;
 }
 
@@ -166,31 +155,31 @@ storage_fs_spec(struct db *db, const char *fs_id, struct hv_fs *fs,
         goto fail;
     json_object_object_add(h, "fs", fsys);
     fsrv = db_row_get(db, model_type_find("FileServer"),
-                      jstr(fsys, "file_server_id"));
+                      json_str(fsys, "file_server_id"));
     if (!fsrv)
         goto fail;
     json_object_object_add(h, "server", fsrv);
-    type = jstr(fsrv, "file_server_type");
+    type = json_str(fsrv, "file_server_type");
     if (type && strcmp(type, "LOCAL") == 0) {
         fs->kind = "local";
         fs->host = NULL;
         if (admin) {
-            const char *sid = jstr(fsrv, "server_id");
+            const char *sid = json_str(fsrv, "server_id");
 
             if (!sid || !server_running(db, sid)) {
                 err_set(ERR_STATE, "the server of local file server '%s' "
-                                   "is not running", jstr(fsrv, "name"));
+                                   "is not running", json_str(fsrv, "name"));
                 goto fail;
             }
             *admin = xstrdup(sid);
         }
     } else {
         fs->kind = "nfs";
-        fs->host = jstr(fsrv, "access_host");
+        fs->host = json_str(fsrv, "access_host");
         if (admin && !(*admin = file_server_admin(db, fsrv)))
             goto fail;
     }
-    fs->path = jstr(fsys, "path");
+    fs->path = json_str(fsys, "path");
     *hold = h;
     return 0;
  fail:

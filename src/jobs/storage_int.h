@@ -48,10 +48,6 @@ sto_ev(struct job_ctx *ctx, struct db_txn *t, int sev, const char *etype,
    const char *otype, const char *id, const char *name, const char *fmt,
    ...) __attribute__((format(printf, 8, 9)));
 
-/* String member @key of @o, or NULL (absent, null or not a string). */
-const char *
-sto_jstr(json_object *o, const char *key);
-
 /* Integer (or boolean as 0/1) member @key of @o, or @def. */
 int64_t
 sto_jint(json_object *o, const char *key, int64_t def);

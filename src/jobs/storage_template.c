@@ -79,7 +79,7 @@ vm_names(struct db_txn *t, char ***names, size_t *n)
     for (k = 0; k < *n; k++) {
         json_object *r = db_txn_row_get(t, vt, ids[k]);
 
-        (*names)[k] = xstrdup(r && vd_str(r, "name") ? vd_str(r, "name")
+        (*names)[k] = xstrdup(r && json_str(r, "name") ? json_str(r, "name")
                                                       : "");
         if (!r)
             err_clear();
@@ -166,9 +166,9 @@ contains_ci(const char *s, const char *what)
 static const char *
 domain_type(json_object *cfg)
 {
-    const char *d = vd_str(cfg, "OVM_domain_type");
-    const char *os = vd_str(cfg, "OVM_os_type");
-    const char *builder = vd_str(cfg, "builder");
+    const char *d = json_str(cfg, "OVM_domain_type");
+    const char *os = json_str(cfg, "OVM_os_type");
+    const char *builder = json_str(cfg, "builder");
 
     if (d) {
         if (strcasecmp(d, "xen_pvm") == 0)
@@ -194,7 +194,7 @@ domain_type(json_object *cfg)
 static char *
 boot_order(json_object *cfg)
 {
-    const char *b = vd_str(cfg, "boot");
+    const char *b = json_str(cfg, "boot");
     json_object *a = json_object_new_array();
     char *out;
 
@@ -268,9 +268,9 @@ map_disk(struct db_txn *t, const char *repo_id, const char *vm_id,
 
     if (!d)
         return -1;
-    path = vd_str(d, "path");
-    tgt = vd_str(d, "target");
-    mode = vd_str(d, "mode");
+    path = json_str(d, "path");
+    tgt = json_str(d, "target");
+    mode = json_str(d, "mode");
     if (json_object_object_get_ex(d, "cdrom", &v))
         cdrom = json_object_get_boolean(v);
     base = path ? strrchr(path, '/') : NULL;
@@ -281,7 +281,7 @@ map_disk(struct db_txn *t, const char *repo_id, const char *vm_id,
             if (err_code() != ERR_NOT_FOUND)
                 return -1;
             err_clear();
-        } else if (!str_eq(vd_str(disk, "repository_id"), repo_id)) {
+        } else if (!str_eq(json_str(disk, "repository_id"), repo_id)) {
             json_object_put(steal_ptr(&disk));
         }
         if (!disk && !cdrom) {
@@ -346,9 +346,9 @@ storage_template_from_cfg(struct db_txn *t, const char *repo_id,
     cfg = vmcfg_parse(cfg_text, len);
     if (!cfg)
         return -1;
-    wanted = name ? name : vd_str(cfg, "OVM_simple_name");
+    wanted = name ? name : json_str(cfg, "OVM_simple_name");
     if (!wanted)
-        wanted = vd_str(cfg, "name");
+        wanted = json_str(cfg, "name");
     valid = storage_vm_name_valid(wanted);
     final = name_unique(t, valid);
     mem = cfg_int(cfg, "memory", 512);
@@ -363,7 +363,7 @@ storage_template_from_cfg(struct db_txn *t, const char *repo_id,
     maxvcpus = cfg_int(cfg, "maxvcpus", vcpus);
     if (maxvcpus < vcpus)
         maxvcpus = vcpus;
-    os = vd_str(cfg, "OVM_os_type");
+    os = json_str(cfg, "OVM_os_type");
     boot = boot_order(cfg);
     cfg_file = xasprintf("%s%s", vm_id, STORAGE_TEMPLATE_SUFFIX);
 

@@ -34,8 +34,6 @@
 struct db;
 struct db_txn;
 
-/* String member @key of @o, or NULL (absent, null or not a string). */
-const char *vd_str(json_object *o, const char *key);
 /* Integer member @key of @o, or @dflt. */
 int64_t vd_int(json_object *o, const char *key, int64_t dflt);
 

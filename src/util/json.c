@@ -123,6 +123,17 @@ json_get_string(json_object *obj, const char *key, const char **out)
     return r;
 }
 
+const char *
+json_str(json_object *obj, const char *key)
+{
+    json_object *v = NULL;
+
+    if (!obj || !json_object_object_get_ex(obj, key, &v) ||
+        !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
 int
 json_get_int64(json_object *obj, const char *key, int64_t *out)
 {

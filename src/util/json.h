@@ -35,6 +35,9 @@ json_object *json_parse(const char *text, size_t len);
  * String results are borrowed from @obj.
  */
 int json_get_string(json_object *obj, const char *key, const char **out);
+/* The string member @key of @obj (which may be NULL), or NULL when it is
+ * absent, null or not a string; records no error. Borrowed from @obj. */
+const char *json_str(json_object *obj, const char *key);
 int json_get_int64(json_object *obj, const char *key, int64_t *out);
 int json_get_bool(json_object *obj, const char *key, bool *out);
 

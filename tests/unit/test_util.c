@@ -171,6 +171,14 @@ test_json_parse(void **state)
     assert_int_equal(json_get_string(o, "missing", &s), 1);
     assert_int_equal(json_get_string(o, "n", &s), -1);  /* wrong type */
     assert_non_null(strstr(err_message(), "'n' must be a string"));
+    /* json_str(): the string or NULL, never an error. */
+    err_clear();
+    assert_string_equal(json_str(o, "s"), "x");
+    assert_null(json_str(o, "n"));
+    assert_null(json_str(o, "z"));
+    assert_null(json_str(o, "missing"));
+    assert_null(json_str(NULL, "s"));
+    assert_int_equal(err_code(), ERR_OK);
     json_object_put(o);
 
     /* Nesting deeper than JSON_MAX_DEPTH is refused, not a crash. */
