@@ -832,7 +832,7 @@ header(const struct result *r, const char *name, char *out, size_t size)
 }
 
 static const char *
-json_str(const struct result *r, const char *key)
+result_str(const struct result *r, const char *key)
 {
     const char *v = NULL;
 
@@ -864,7 +864,7 @@ check_get(const char *path, bool raw, long status, const char *code)
                 r.body.data ? r.body.data : "");
     assert_int_equal(r.status, status);
     if (code)
-        assert_string_equal(json_str(&r, "errorCode"), code);
+        assert_string_equal(result_str(&r, "errorCode"), code);
     result_free(&r);
     xfree(url);
 }
@@ -950,7 +950,7 @@ test_static_guards(void **state)
     o.body_len = 1;
     do_request(url, &o, &r);
     assert_int_equal(r.status, 405);
-    assert_string_equal(json_str(&r, "errorCode"), "METHOD_NOT_ALLOWED");
+    assert_string_equal(result_str(&r, "errorCode"), "METHOD_NOT_ALLOWED");
     assert_non_null(header(&r, "Allow", v, sizeof(v)));
     assert_string_equal(v, "GET, HEAD");
     result_free(&r);
@@ -1016,21 +1016,21 @@ test_api_echo(void **state)
     do_request(url, &o, &r);
     assert_int_equal(r.rc, CURLE_OK);
     assert_int_equal(r.status, 200);
-    assert_string_equal(json_str(&r, "method"), "PUT");
+    assert_string_equal(result_str(&r, "method"), "PUT");
     assert_int_equal(json_get_int64(r.json, "methodEnum", &n), 0);
     assert_int_equal(n, API_PUT);
-    assert_string_equal(json_str(&r, "path"), API_BASE "/Vm/0004fb00");
+    assert_string_equal(result_str(&r, "path"), API_BASE "/Vm/0004fb00");
     assert_int_equal(json_get_int64(r.json, "bodyLength", &n), 0);
     assert_int_equal(n, (int64_t)strlen(body));
-    assert_string_equal(json_str(&r, "contentType"), "application/json");
-    assert_string_equal(json_str(&r, "accept"), "application/json");
-    assert_string_equal(json_str(&r, "authorization"),
+    assert_string_equal(result_str(&r, "contentType"), "application/json");
+    assert_string_equal(result_str(&r, "accept"), "application/json");
+    assert_string_equal(result_str(&r, "authorization"),
                         "Basic YWRtaW46c2VjcmV0");
-    assert_string_equal(json_str(&r, "session"), "tok123");
-    assert_string_equal(json_str(&r, "csrf"), "csrf456");
-    s = json_str(&r, "host");
+    assert_string_equal(result_str(&r, "session"), "tok123");
+    assert_string_equal(result_str(&r, "csrf"), "csrf456");
+    s = result_str(&r, "host");
     assert_true(str_has_prefix(s, "localhost:"));
-    assert_string_equal(json_str(&r, "remote"), "127.0.0.1");
+    assert_string_equal(result_str(&r, "remote"), "127.0.0.1");
     assert_int_equal(json_get_bool(r.json, "tls", &b), 0);
     assert_true(b);
     assert_true(json_object_object_get_ex(r.json, "query", &q));
@@ -1094,8 +1094,8 @@ test_api_errors(void **state)
     url = url_for(API_BASE "/Vm");
     do_request(url, &o, &r);
     assert_int_equal(r.status, 406);
-    assert_string_equal(json_str(&r, "errorCode"), "NOT_ACCEPTABLE");
-    assert_string_equal(json_str(&r, "message"),
+    assert_string_equal(result_str(&r, "errorCode"), "NOT_ACCEPTABLE");
+    assert_string_equal(result_str(&r, "message"),
                         "cannot produce 'application/xml'");
     assert_non_null(header(&r, "Content-Type", h, sizeof(h)));
     assert_string_equal(h, "application/json");
@@ -1106,7 +1106,7 @@ test_api_errors(void **state)
     url = url_for(API_BASE "/auth");
     do_request(url, NULL, &r);
     assert_int_equal(r.status, 401);
-    assert_string_equal(json_str(&r, "errorCode"), "UNAUTHORIZED");
+    assert_string_equal(result_str(&r, "errorCode"), "UNAUTHORIZED");
     assert_non_null(header(&r, "WWW-Authenticate", h, sizeof(h)));
     assert_string_equal(h, "Basic realm=\"ovmm\"");
     result_free(&r);
@@ -1115,7 +1115,7 @@ test_api_errors(void **state)
     url = url_for(API_BASE "/starting");
     do_request(url, NULL, &r);
     assert_int_equal(r.status, 503);
-    assert_string_equal(json_str(&r, "errorCode"), "MANAGER_NOT_RUNNING");
+    assert_string_equal(result_str(&r, "errorCode"), "MANAGER_NOT_RUNNING");
     assert_non_null(header(&r, "Retry-After", h, sizeof(h)));
     assert_string_equal(h, "5");
     result_free(&r);
@@ -1124,8 +1124,8 @@ test_api_errors(void **state)
     url = url_for(API_BASE "/boom");
     do_request(url, NULL, &r);
     assert_int_equal(r.status, 500);
-    assert_string_equal(json_str(&r, "errorCode"), "DATABASE_ERROR");
-    assert_string_equal(json_str(&r, "message"), "database is locked");
+    assert_string_equal(result_str(&r, "errorCode"), "DATABASE_ERROR");
+    assert_string_equal(result_str(&r, "message"), "database is locked");
     result_free(&r);
     xfree(url);
 }
@@ -1153,8 +1153,8 @@ test_too_many_query(void **state)
     url = url_for(b.data);
     do_request(url, NULL, &r);
     assert_int_equal(r.status, 400);
-    assert_string_equal(json_str(&r, "errorCode"), "INVALID_INPUT");
-    assert_true(str_has_prefix(json_str(&r, "message"),
+    assert_string_equal(result_str(&r, "errorCode"), "INVALID_INPUT");
+    assert_true(str_has_prefix(result_str(&r, "message"),
                                "too many query parameters"));
     result_free(&r);
     xfree(url);
@@ -1195,14 +1195,14 @@ test_body_limit(void **state)
     o.body_len = sizeof(big);
     do_request(url, &o, &r);
     assert_int_equal(r.status, 413);
-    assert_string_equal(json_str(&r, "errorCode"), "REQUEST_TOO_LARGE");
+    assert_string_equal(result_str(&r, "errorCode"), "REQUEST_TOO_LARGE");
     result_free(&r);
 
     /* A chunked body that streams past the limit. */
     o.chunked = true;
     do_request(url, &o, &r);
     assert_int_equal(r.status, 413);
-    assert_string_equal(json_str(&r, "errorCode"), "REQUEST_TOO_LARGE");
+    assert_string_equal(result_str(&r, "errorCode"), "REQUEST_TOO_LARGE");
     result_free(&r);
     xfree(url);
 }
@@ -1226,7 +1226,7 @@ test_redirector(void **state)
                      (unsigned)fx.port);
     assert_non_null(header(&r, "Location", h, sizeof(h)));
     assert_string_equal(h, want);
-    assert_string_equal(json_str(&r, "location"), want);
+    assert_string_equal(result_str(&r, "location"), want);
     assert_null(header(&r, "Strict-Transport-Security", h, sizeof(h)));
     result_free(&r);
     xfree(want);
@@ -1636,7 +1636,7 @@ test_api_req_fields(void **state)
     do_request(url, &o, &r);
     after = time_mono_ms();
     assert_int_equal(r.status, 200);
-    assert_string_equal(json_str(&r, "lastEventId"), "42");
+    assert_string_equal(result_str(&r, "lastEventId"), "42");
     arrival = get_int(r.json, "arrivalMs");
     assert_true(arrival >= before && arrival <= after);
     assert_int_equal(get_int(r.json, "resumed"), 0);
