@@ -162,12 +162,33 @@ enum hv_repo_dir {
  * "VirtualMachines". */
 const char *hv_repo_dir_name(enum hv_repo_dir d);
 
-/* A file system as a host reaches it. Borrowed strings. */
+/*
+ * A file system as a host reaches it. Borrowed strings.
+ *
+ * "ocfs2": an OCFS2 file system on a LUN (a repository on a physical
+ * disk; docs/STORAGE.md, "Repositories on a LUN"). @path is the LUN's
+ * device as Linux names an iSCSI LUN, hv_lun_device():
+ * "/dev/disk/by-path/ip-<host>:<port>-iscsi-<iqn>-lun-<n>"; @host is
+ * unused. Real hosts log in to the target (an iscsi storage pool) and
+ * mount it as an "fs" pool of format ocfs2; on simulated storage the LUN
+ * is the file <simdir>/iscsi/<host>/<iqn>/lun-<n> and its file system
+ * the directory next to it, "lun-<n>.ocfs2/", made by fs_make (mounting
+ * never creates it). A repository on it has its root at the file
+ * system's root (share ""). Its space: capacity the LUN's size,
+ * available that minus what the tree allocates.
+ */
 struct hv_fs {
-    const char *kind;          /* "nfs" or "local" */
+    const char *kind;          /* "nfs", "local" or "ocfs2" */
     const char *host;          /* nfs: the file server's access host */
-    const char *path;          /* nfs: export path; local: directory */
+    const char *path;          /* nfs: export path; local: directory;
+                                  ocfs2: the LUN's device path */
 };
+
+/* The device path of LUN @lun of iSCSI target @iqn at portal
+ * @host:@port (see struct hv_fs, "ocfs2"). NULL with ERR_INVALID when
+ * @host or @iqn is not a valid name. Caller frees. */
+char *hv_lun_device(const char *host, unsigned port, const char *iqn,
+                    unsigned lun);
 
 struct hv_space {
     uint64_t capacity_bytes;
@@ -315,6 +336,24 @@ struct hv_storage_ops {
     int (*upload_write)(struct hv_upload *u, const void *buf, size_t len);
     int (*upload_finish)(struct hv_upload *u);
     void (*upload_cancel)(struct hv_upload *u);
+    /*
+     * Make an OCFS2 file system on the LUN of @fs (kind "ocfs2"), labelled
+     * @label, for cluster @cluster (the server pool's id; recorded on
+     * simulated storage, and given to mkfs where the host supports it).
+     * ERR_EXISTS when the LUN already holds a file system (nothing is
+     * overwritten); ERR_NOT_FOUND when this server cannot reach the LUN.
+     * Real hosts: a transient fs pool built with NO_OVERWRITE (libvirt's
+     * mkfs).
+     */
+    int (*fs_make)(struct hv_conn *c, const struct hv_fs *fs,
+                   const char *label, const char *cluster);
+    /*
+     * Remove the file system of @fs (kind "ocfs2") and everything on it.
+     * No repository may be mounted from it on this server (ERR_STATE).
+     * A LUN without a file system is 0. NULL on drivers that cannot (real
+     * hosts: the caller reports that the signature stays on the LUN).
+     */
+    int (*fs_wipe)(struct hv_conn *c, const struct hv_fs *fs);
 };
 
 /* Free @n strings and the array; accepts NULL. */

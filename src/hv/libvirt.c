@@ -1175,7 +1175,9 @@ lv_domain_stats(struct hv_conn *c, struct hv_dom_stat **out, size_t *nout)
  * connection a repository mount is a set of libvirt storage pools:
  *
  *   ovmm-<id>            the root: netfs (source host:/E[/share], mounted
- *                        on /OVS/Repositories/<id>) or dir (<D>[/share])
+ *                        on /OVS/Repositories/<id>), fs of format ocfs2
+ *                        (source the LUN's device, mounted there too) or
+ *                        dir (<D>[/share])
  *   ovmm-<id>-<Subdir>   one dir pool per subdirectory, <root>/<Subdir>
  *
  * The root pool is persistent and autostarted, so a mount survives a
@@ -1192,6 +1194,20 @@ lv_domain_stats(struct hv_conn *c, struct hv_dom_stat **out, size_t *nout)
  * active pool already serves the same source it is used instead, since
  * libvirt refuses two pools on one source.
  *
+ * OCFS2 on a LUN (struct hv_fs "ocfs2"; UNTESTED here: there is no
+ * iSCSI target in the test set-up, and the test driver has no iscsi or
+ * fs backend, so test:/// hosts take hv/simstore.c): the host logs in to
+ * the target through a transient iscsi pool ovmm-iscsi-<hash of
+ * host:port/iqn> (lvs_iscsi_login()), left running, since other LUNs of
+ * the target may be in use; after a reboot of the host the login and
+ * so the mount are gone until a mount is asked for again. fs_make is
+ * libvirt's mkfs: a transient fs pool built with NO_OVERWRITE, which
+ * passes neither label nor cluster to mkfs.ocfs2. Mounting OCFS2 needs
+ * the host's cluster stack (o2cb) configured, which ovmm does not do.
+ * fs_wipe is not possible here (ERR_UNSUPPORTED). The device name is the
+ * by-path name udev gives the LUN, which holds the portal's address as
+ * the session has it: the access host should be that IP address.
+ *
  * Limits of the libvirt path (a volume cannot be renamed): an upload is
  * written under its final name, and file_write replaces a file by delete
  * and create, so neither is atomic as on simulated storage. file_copy is
@@ -1205,6 +1221,7 @@ lv_domain_stats(struct hv_conn *c, struct hv_dom_stat **out, size_t *nout)
 #define LVS_PROBE_DIR "/OVS/Probe"
 #define LVS_PROBE_POOL "ovmm-probe"
 #define LVS_PROBE_SHARE_POOL "ovmm-probe-share"
+#define LVS_MKFS_DIR "/OVS/Mkfs"
 #define LVS_CHUNK (1024 * 1024)
 #define LVS_OVSREPO_MAX (64 * 1024)
 
@@ -1321,6 +1338,61 @@ lvs_netfs_pool_xml(const char *name, const char *host, const char *dir,
                      "<source><host name='%s'/><dir path='%s'/>"
                      "<format type='nfs'/></source>"
                      "<target><path>%s</path></target></pool>", n, h, d, t);
+}
+
+/* XML of an fs pool @name mounting the OCFS2 file system on @device on
+ * @target. Caller frees. */
+static char *
+lvs_ocfs2_pool_xml(const char *name, const char *device, const char *target)
+{
+    char *AUTOFREE n = lvs_xml_esc(name), *AUTOFREE d = lvs_xml_esc(device);
+    char *AUTOFREE t = lvs_xml_esc(target);
+
+    return xasprintf("<pool type='fs'><name>%s</name>"
+                     "<source><device path='%s'/><format type='ocfs2'/>"
+                     "</source><target><path>%s</path></target></pool>", n,
+                     d, t);
+}
+
+/* FNV-1a 64 of @s: short, stable names for pools keyed by long
+ * strings. */
+static uint64_t
+lvs_fnv(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* The name of our iscsi pool for target @iqn at @host:@port, the same
+ * for every caller ("ovmm-iscsi-<16 hex>"). Caller frees. */
+static char *
+lvs_iscsi_pool_name(const char *host, unsigned port, const char *iqn)
+{
+    char *AUTOFREE key = xasprintf("%s:%u/%s", host, port ? port : 3260,
+                                   iqn);
+
+    return xasprintf("ovmm-iscsi-%016llx",
+                     (unsigned long long)lvs_fnv(key));
+}
+
+/* XML of a transient iscsi pool @name for target @iqn at @host:@port.
+ * Caller frees. */
+static char *
+lvs_iscsi_pool_xml(const char *name, const char *host, unsigned port,
+                   const char *iqn)
+{
+    char *AUTOFREE n = lvs_xml_esc(name), *AUTOFREE h = lvs_xml_esc(host);
+    char *AUTOFREE i = lvs_xml_esc(iqn);
+
+    return xasprintf("<pool type='iscsi'><name>%s</name><source>"
+                     "<host name='%s' port='%u'/><device path='%s'/>"
+                     "</source><target><path>/dev/disk/by-path</path>"
+                     "</target></pool>", n, h, port ? port : 3260, i);
 }
 
 /*
@@ -1659,7 +1731,9 @@ lvs_norm_path(const char *in, char *out, size_t size)
 
 /*
  * True when pool @pool serves a source: it is a netfs pool of
- * @host:@dir (@host non-NULL), or (@host NULL) its target is @dir.
+ * @host:@dir (@host non-NULL), or (@host NULL) its target is @dir or it
+ * is an fs pool on the device @dir (an OCFS2 LUN; no target is ever a
+ * device name, so the two cannot be confused).
  */
 static bool
 lvs_pool_is(virStoragePoolPtr pool, const char *host, const char *dir)
@@ -1668,7 +1742,7 @@ lvs_pool_is(virStoragePoolPtr pool, const char *host, const char *dir)
     AUTOPTR(xmlXPathContext) xmlXPathContext *x = NULL;
     char *AUTOFREE xml = virStoragePoolGetXMLDesc(pool, 0);
     char type[16] = "", h[256] = "", d[1024] = "", t[1024] = "";
-    char want[1024], have[1024];
+    char dev[1024] = "", want[1024], have[1024];
 
     if (!xml || !(doc = lv_xml_parse(xml)) || !(x = lv_xpath_new(doc)))
         return false;
@@ -1676,10 +1750,13 @@ lvs_pool_is(virStoragePoolPtr pool, const char *host, const char *dir)
     lv_xp_str(x, "string(/pool/source/host/@name)", h, sizeof(h));
     lv_xp_str(x, "string(/pool/source/dir/@path)", d, sizeof(d));
     lv_xp_str(x, "string(/pool/target/path)", t, sizeof(t));
+    lv_xp_str(x, "string(/pool/source/device/@path)", dev, sizeof(dev));
     lvs_norm_path(dir, want, sizeof(want));
     lvs_norm_path(host ? d : t, have, sizeof(have));
     if (host && (strcmp(type, "netfs") != 0 || strcmp(h, host) != 0))
         return false;
+    if (!host && strcmp(type, "fs") == 0 && strcmp(dev, dir) == 0)
+        return true;
     return strcmp(have, want) == 0;
 }
 
@@ -1906,6 +1983,43 @@ lvs_pool_drop(struct hv_conn *c, const char *name, bool remove)
     return 0;
 }
 
+/*
+ * Log this host in to the iSCSI target of LUN @l: start our iscsi pool
+ * for it (lvs_iscsi_pool_name()) unless it runs already. The pool is
+ * left running, since the LUN's device lives only as long as the login.
+ * 0, or -1 (ERR_NOT_FOUND when the target cannot be logged in to).
+ * Untested (see DESIGN).
+ */
+static int
+lvs_iscsi_login(struct hv_conn *c, const struct hv_store_lun *l)
+{
+    AUTOPTR(virStoragePool) virStoragePool *pool = NULL;
+    char *AUTOFREE name = lvs_iscsi_pool_name(l->host, l->port, l->iqn);
+    char *AUTOFREE xml = NULL;
+    int rc;
+
+    if ((rc = lvs_pool_lookup(c, name, &pool)) < 0)
+        return -1;
+    err_clear();
+    if (rc == 1 && virStoragePoolIsActive(pool) == 1)
+        return 0;
+    if (rc == 1) {
+        rc = virStoragePoolCreate(pool, 0);
+    } else {
+        xml = lvs_iscsi_pool_xml(name, l->host, l->port, l->iqn);
+        pool = virStoragePoolCreateXML(c->conn, xml, 0);
+        rc = pool ? 0 : -1;
+    }
+    if (rc < 0) {
+        lvs_fail(c, "log in to iSCSI target '%s' at '%s' from", l->iqn,
+                 l->host);
+        if (err_code() != LV_ERR_DOWN)
+            lvs_recode(ERR_NOT_FOUND);
+        return -1;
+    }
+    return 0;
+}
+
 /* hv_storage_ops.nfs_exports (hv.h); test:/// hosts: hv/simstore.c. */
 static int
 lvs_nfs_exports(struct hv_conn *c, const char *host, char ***out, size_t *n)
@@ -2007,18 +2121,21 @@ lvs_iscsi_targets(struct hv_conn *c, const char *host, unsigned port,
 }
 
 /* hv_storage_ops.iscsi_luns (hv.h): a transient iscsi pool for the
- * target, its volumes, the pool destroyed. test:/// hosts:
- * hv/simstore.c. */
+ * target, its volumes, the pool destroyed -- unless our login pool
+ * (lvs_iscsi_login()) runs already: then it is refreshed and kept, as a
+ * repository on a LUN of the target needs it (and libvirt refuses a
+ * second pool on one target). test:/// hosts: hv/simstore.c. */
 static int
 lvs_iscsi_luns(struct hv_conn *c, const char *host, unsigned port,
                const char *iqn, struct hv_lun **out, size_t *n)
 {
     AUTOPTR(virStoragePool) virStoragePool *pool = NULL;
-    char *AUTOFREE h = NULL, *AUTOFREE xml = NULL, *AUTOFREE name = NULL;
+    char *AUTOFREE xml = NULL, *AUTOFREE name = NULL;
     virStorageVolPtr *vols = NULL;
     struct hv_lun *v = NULL;
     struct err saved;
-    int i, nv, rc = -1;
+    bool owned = false;
+    int i, nv, rc = -1, r;
 
     *out = NULL;
     *n = 0;
@@ -2026,19 +2143,28 @@ lvs_iscsi_luns(struct hv_conn *c, const char *host, unsigned port,
         return -1;
     if (c->sim_path)
         return hv_simstore_iscsi_luns(c->sim_path, host, iqn, out, n);
-    h = lvs_xml_esc(host);
-    name = xasprintf("ovmm-iscsi-%08x", (unsigned)(uintptr_t)c ^
-                     (unsigned)time(NULL));
-    xml = xasprintf("<pool type='iscsi'><name>%s</name><source>"
-                    "<host name='%s' port='%u'/><device path='%s'/>"
-                    "</source><target><path>/dev/disk/by-path</path>"
-                    "</target></pool>", name, h, port ? port : 3260, iqn);
-    err_clear();
-    if (!(pool = virStoragePoolCreateXML(c->conn, xml, 0))) {
-        lvs_fail(c, "log in to iSCSI target '%s' at '%s' from", iqn, host);
-        if (err_code() != LV_ERR_DOWN)
-            lvs_recode(ERR_NOT_FOUND);
+    name = lvs_iscsi_pool_name(host, port, iqn);
+    if ((r = lvs_pool_lookup(c, name, &pool)) < 0)
         return -1;
+    err_clear();
+    if (r == 1 && virStoragePoolIsActive(pool) == 1) {
+        if (virStoragePoolRefresh(pool, 0) < 0) {
+            lvs_fail(c, "refresh iSCSI target '%s' on", iqn);
+            return -1;
+        }
+    } else {
+        if (pool)
+            virStoragePoolFree(steal_ptr(&pool));
+        xml = lvs_iscsi_pool_xml(name, host, port, iqn);
+        err_clear();
+        if (!(pool = virStoragePoolCreateXML(c->conn, xml, 0))) {
+            lvs_fail(c, "log in to iSCSI target '%s' at '%s' from", iqn,
+                     host);
+            if (err_code() != LV_ERR_DOWN)
+                lvs_recode(ERR_NOT_FOUND);
+            return -1;
+        }
+        owned = true;
     }
     if ((nv = virStoragePoolListAllVolumes(pool, &vols, 0)) < 0) {
         lvs_fail(c, "list the LUNs of iSCSI target '%s' on", iqn);
@@ -2071,9 +2197,11 @@ lvs_iscsi_luns(struct hv_conn *c, const char *host, unsigned port,
         virStorageVolFree(vols[i]);
     xfree(vols);
     xfree(v);
-    lv_err_save(&saved);
-    virStoragePoolDestroy(pool);
-    lv_err_restore(&saved);
+    if (owned) {
+        lv_err_save(&saved);
+        virStoragePoolDestroy(pool);
+        lv_err_restore(&saved);
+    }
     return rc;
 }
 
@@ -2083,8 +2211,10 @@ lvs_fs_probe(struct hv_conn *c, const struct hv_fs *fs, const char *share,
              struct hv_space *space, char **ovsrepo)
 {
     bool nfs = fs && fs->kind && strcmp(fs->kind, "nfs") == 0;
+    bool ocfs2 = fs && fs->kind && strcmp(fs->kind, "ocfs2") == 0;
     char *AUTOFREE xml = NULL, *AUTOFREE sxml = NULL, *AUTOFREE sdir = NULL;
     char *AUTOFREE data = NULL;
+    struct hv_store_lun lun;
     virStoragePoolPtr base = NULL, sp = NULL;
     AUTOPTR(virStorageVol) virStorageVol *vol = NULL;
     bool own_base = false, own_sp = false;
@@ -2099,13 +2229,22 @@ lvs_fs_probe(struct hv_conn *c, const struct hv_fs *fs, const char *share,
     if (c->sim_path)
         return hv_simstore_fs_probe(c->sim_path, fs, share, space, ovsrepo);
     share = share ? share : "";
-    if (nfs)
+    if (nfs) {
         xml = lvs_netfs_pool_xml(LVS_PROBE_POOL, fs->host, fs->path,
                                  LVS_PROBE_DIR);
-    else
+    } else if (ocfs2) {
+        /* Logged in first, for the LUN's device to exist; then mounted
+         * like an export (building an fs pool without flags only makes
+         * its mount point: libvirt runs mkfs only when asked to). */
+        if (hv_store_parse_lun(fs->path, &lun) < 0 ||
+            lvs_iscsi_login(c, &lun) < 0)
+            return -1;
+        xml = lvs_ocfs2_pool_xml(LVS_PROBE_POOL, fs->path, LVS_PROBE_DIR);
+    } else {
         xml = lvs_dir_pool_xml(LVS_PROBE_POOL, fs->path);
+    }
     if (lvs_probe_pool(c, LVS_PROBE_POOL, xml, nfs ? fs->host : NULL,
-                       fs->path, nfs, &base, &own_base) < 0)
+                       fs->path, nfs || ocfs2, &base, &own_base) < 0)
         return -1;
     if (lvs_pool_space(c, base, space) < 0)
         goto cleanup;
@@ -2158,9 +2297,11 @@ lvs_repo_mount(struct hv_conn *c, const char *repo_id, const struct hv_fs *fs,
                const char *share, bool build)
 {
     bool nfs = fs && fs->kind && strcmp(fs->kind, "nfs") == 0;
+    bool ocfs2 = fs && fs->kind && strcmp(fs->kind, "ocfs2") == 0;
     char *AUTOFREE name = NULL, *AUTOFREE xml = NULL;
     char *AUTOFREE src = NULL, *AUTOFREE root = NULL;
     AUTOPTR(virStoragePool) virStoragePool *pool = NULL;
+    struct hv_store_lun lun;
     int i, rc;
 
     if (hv_store_check_id(repo_id) < 0 || hv_store_check_fs(fs, share) < 0)
@@ -2186,6 +2327,15 @@ lvs_repo_mount(struct hv_conn *c, const char *repo_id, const struct hv_fs *fs,
         }
         root = xasprintf("%s/%s", LVS_MOUNT_DIR, repo_id);
         xml = lvs_netfs_pool_xml(name, fs->host, src, root);
+    } else if (ocfs2) {
+        /* As NFS, with the LUN's device for the export (share is ""):
+         * log in, then an fs pool mounts it. Untested (see DESIGN). */
+        if (hv_store_parse_lun(fs->path, &lun) < 0 ||
+            lvs_iscsi_login(c, &lun) < 0)
+            return -1;
+        src = xstrdup(fs->path);
+        root = xasprintf("%s/%s", LVS_MOUNT_DIR, repo_id);
+        xml = lvs_ocfs2_pool_xml(name, fs->path, root);
     } else {
         src = hv_store_path_join("", fs->path);
         root = hv_store_path_join(src[0] ? src : "/", share);
@@ -2194,17 +2344,19 @@ lvs_repo_mount(struct hv_conn *c, const char *repo_id, const struct hv_fs *fs,
     /* Mounted already: from this file system, or refused. */
     if ((rc = lvs_pool_lookup(c, name, &pool)) < 0)
         return -1;
-    if (rc == 1 &&
-        !lvs_pool_is(pool, nfs ? fs->host : NULL, nfs ? src : root)) {
+    if (rc == 1 && !lvs_pool_is(pool, nfs ? fs->host : NULL,
+                                nfs || ocfs2 ? src : root)) {
         err_set(ERR_STATE, "cannot mount repository '%s' on '%s': it is "
                 "mounted from another file system", repo_id, c->uri);
         return -1;
     }
     if (pool)
         virStoragePoolFree(steal_ptr(&pool));
-    /* A netfs pool is always built: that only makes its mount point. */
-    if (lvs_pool_ensure(c, name, xml, build || nfs, true, &pool) < 0) {
-        if (!build && !nfs && err_code() != LV_ERR_DOWN)
+    /* A netfs or fs pool is always built: that only makes its mount
+     * point (an fs pool's build runs mkfs only when flags ask for it). */
+    if (lvs_pool_ensure(c, name, xml, build || nfs || ocfs2, true,
+                        &pool) < 0) {
+        if (!build && !nfs && !ocfs2 && err_code() != LV_ERR_DOWN)
             lvs_recode(ERR_NOT_FOUND);
         return -1;
     }
@@ -2915,6 +3067,106 @@ lvs_upload_cancel(struct hv_upload *u)
     lvs_upload_free(u);
 }
 
+/* Check that @fs is an OCFS2 file system on a LUN, for fs_make and
+ * fs_wipe; parse its device into @l. 0, or -1 with ERR_INVALID. */
+static int
+lvs_ocfs2_check(const struct hv_fs *fs, struct hv_store_lun *l)
+{
+    if (!fs || !fs->kind || strcmp(fs->kind, "ocfs2") != 0) {
+        err_set(ERR_INVALID, "invalid file system: only an OCFS2 file "
+                "system on a LUN can be made or wiped");
+        return -1;
+    }
+    if (hv_store_check_fs(fs, "") < 0)
+        return -1;
+    return hv_store_parse_lun(fs->path, l);
+}
+
+/*
+ * hv_storage_ops.fs_make (hv.h); test:/// hosts: hv/simstore.c. Real
+ * hosts (untested, see DESIGN): log in to the target, then a transient
+ * fs pool on the LUN built with NO_OVERWRITE -- libvirt probes the
+ * device (blkid) and runs mkfs.ocfs2 only when it holds no file system --
+ * started (mounted) and destroyed again. libvirt passes mkfs no options,
+ * so @label and @cluster are not used there.
+ */
+static int
+lvs_fs_make(struct hv_conn *c, const struct hv_fs *fs, const char *label,
+            const char *cluster)
+{
+    AUTOPTR(virStoragePool) virStoragePool *stale = NULL;
+    char *AUTOFREE name = NULL, *AUTOFREE target = NULL;
+    char *AUTOFREE xml = NULL;
+    virStoragePoolPtr pool;
+    struct hv_store_lun l;
+    struct err saved;
+    virErrorPtr ve;
+    uint64_t hash;
+    int code, rc;
+
+    if (lvs_ocfs2_check(fs, &l) < 0)
+        return -1;
+    if (c->sim_path)
+        return hv_simstore_fs_make(c->sim_path, fs, label, cluster);
+    if (lvs_iscsi_login(c, &l) < 0)
+        return -1;
+    hash = lvs_fnv(fs->path);
+    name = xasprintf("ovmm-mkfs-%016llx", (unsigned long long)hash);
+    target = xasprintf("%s/%016llx", LVS_MKFS_DIR, (unsigned long long)hash);
+    xml = lvs_ocfs2_pool_xml(name, fs->path, target);
+    /* A pool of ours left by an earlier failure goes first. */
+    if ((rc = lvs_pool_lookup(c, name, &stale)) < 0)
+        return -1;
+    if (rc == 1 && virStoragePoolIsActive(stale) == 1)
+        virStoragePoolDestroy(stale);
+    err_clear();
+    pool = virStoragePoolCreateXML(
+        c->conn, xml, VIR_STORAGE_POOL_CREATE_WITH_BUILD_NO_OVERWRITE);
+    if (!pool) {
+        /* libvirt keeps its own copy of the error for the thread. */
+        ve = virGetLastError();
+        code = ve ? ve->code : VIR_ERR_OK;
+        lvs_fail(c, "make a file system on LUN '%s' from", fs->path);
+        if (err_code() == LV_ERR_DOWN)
+            return -1;
+        if (code == VIR_ERR_STORAGE_POOL_BUILT)
+            lvs_recode(ERR_EXISTS);     /* a file system is there */
+        else if (strstr(err_message(), "does not exist"))
+            lvs_recode(ERR_NOT_FOUND);  /* no such device on the host */
+        return -1;
+    }
+    lv_err_save(&saved);
+    if (virStoragePoolDestroy(pool) < 0)
+        log_warnx("cannot unmount the new file system of LUN '%s' on '%s': "
+                  "%s", fs->path, c->uri, err_message());
+    virStoragePoolFree(pool);
+    lv_err_restore(&saved);
+    log_info("OCFS2 file system made on LUN '%s' from '%s'", fs->path,
+             c->uri);
+    return 0;
+}
+
+/*
+ * hv_storage_ops.fs_wipe (hv.h); test:/// hosts: hv/simstore.c. The
+ * table is shared by every connection, so the slot is set, and real
+ * hosts answer ERR_UNSUPPORTED: libvirt cannot wipe a file system
+ * signature, and ovmm runs no commands on hosts.
+ */
+static int
+lvs_fs_wipe(struct hv_conn *c, const struct hv_fs *fs)
+{
+    struct hv_store_lun l;
+
+    if (lvs_ocfs2_check(fs, &l) < 0)
+        return -1;
+    if (c->sim_path)
+        return hv_simstore_fs_wipe(c->sim_path, fs);
+    err_set(ERR_UNSUPPORTED, "cannot wipe the file system of LUN '%s' on "
+            "'%s': not supported on this server, the OCFS2 signature stays "
+            "on the LUN", fs->path, c->uri);
+    return -1;
+}
+
 static const struct hv_storage_ops lvs_storage = {
     .nfs_exports = lvs_nfs_exports,
     .iscsi_targets = lvs_iscsi_targets,
@@ -2937,6 +3189,8 @@ static const struct hv_storage_ops lvs_storage = {
     .upload_write = lvs_upload_write,
     .upload_finish = lvs_upload_finish,
     .upload_cancel = lvs_upload_cancel,
+    .fs_make = lvs_fs_make,
+    .fs_wipe = lvs_fs_wipe,
 };
 
 const struct hv_driver hv_libvirt = {

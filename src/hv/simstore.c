@@ -11,10 +11,13 @@
  * connection's storage is served here on real files under <simdir>, the
  * directory of the host's node file (hv.h gives the mapping: NFS export
  * H:/E is <simdir>/nfs/H/E, local directory /D of host S is
- * <simdir>/local/S/D). A mount is a record file <simdir>/mounts/<S>/<id>
- * whose first line is the real path of the repository root and whose
- * second line is the real path of the file system it lies on (the export
- * or the local directory, which repo_destroy never removes). Two
+ * <simdir>/local/S/D, the OCFS2 file system on LUN n of target T at
+ * portal H is <simdir>/iscsi/H/T/lun-<n>.ocfs2). A mount is a record file
+ * <simdir>/mounts/<S>/<id> whose first line is the real path of the
+ * repository root and whose second line is the real path of the file
+ * system it lies on (the export, the local directory or the OCFS2
+ * directory, which repo_destroy never removes; repo_space tells an OCFS2
+ * one by that path and measures it by its LUN). Two
  * simulated hosts that mount one export therefore see the same files, and
  * mounts outlive connections, as they do on real hosts.
  *
@@ -77,6 +80,18 @@ LOG_MODULE("hv");
 #define SS_QCOW2_MAGIC 0x514649fbU        /* "QFI\xfb" */
 #define SS_QCOW2_EXT_BACKING_FMT 0xe2792acaU
 #define SS_QCOW2_V3_HEADER_LEN 104
+/* A LUN's device name (hv.h struct hv_fs, "ocfs2"):
+ * SS_LUN_PREFIX <host> ':' <port> SS_ISCSI_SEP <iqn> SS_LUN_SEP <n>. */
+#define SS_LUN_PREFIX "/dev/disk/by-path/ip-"
+#define SS_ISCSI_SEP "-iscsi-"
+#define SS_LUN_SEP "-lun-"
+/* Largest LUN number; the simulated target lists lun-N files up to it. */
+#define SS_LUN_MAX 65535
+/* Longest iSCSI name (RFC 3720). */
+#define SS_IQN_MAX 223
+/* Deepest directory tree walked below a simulated OCFS2 file system (for
+ * its space, and when it is wiped). */
+#define SS_WALK_DEPTH 64
 
 /* ---- shared helpers: directory names, string vectors, name checks ---- */
 
@@ -205,29 +220,185 @@ hv_store_check_name(enum hv_repo_dir dir, const char *name)
     return 0;
 }
 
-/* See simstore.h. */
-int
-hv_store_check_host(const char *host)
+/* The rule of hv_store_check_host() without the error: letters, digits,
+ * '.', '-', ':', '_', not empty, no leading '.', no "..", at most 255
+ * bytes. */
+static bool
+ss_host_valid(const char *host)
 {
     const char *s;
-    char p[64];
 
     if (!host || !host[0] || host[0] == '.' || strlen(host) > 255)
-        goto fail;
+        return false;
     for (s = host; *s; s++) {
         if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
               (*s >= '0' && *s <= '9') || *s == '.' || *s == '-' ||
               *s == ':' || *s == '_'))
-            goto fail;
+            return false;
     }
-    if (strstr(host, ".."))
+    return !strstr(host, "..");
+}
+
+/* See simstore.h. */
+int
+hv_store_check_host(const char *host)
+{
+    char p[64];
+
+    if (!ss_host_valid(host)) {
+        err_set(ERR_INVALID, "invalid NFS server name '%s'",
+                ss_printable(host, p, sizeof(p)));
+        return -1;
+    }
+    return 0;
+}
+
+/* The rule of hv_store_check_iqn() without the error: letters, digits,
+ * '.', ':', '-' only, not starting with '.', 1 to SS_IQN_MAX bytes
+ * (RFC 3720), so that it is also a safe directory name. */
+static bool
+ss_iqn_valid(const char *iqn)
+{
+    size_t i, len = iqn ? strlen(iqn) : 0;
+
+    if (len == 0 || len > SS_IQN_MAX || iqn[0] == '.')
+        return false;
+    for (i = 0; i < len; i++) {
+        char ch = iqn[i];
+
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') || ch == '.' || ch == ':' ||
+              ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* See simstore.h. */
+int
+hv_store_check_iqn(const char *iqn)
+{
+    if (!ss_iqn_valid(iqn)) {
+        err_set(ERR_INVALID, "invalid iSCSI target name");
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * The decimal number of the @n bytes at @s into *out: digits only, no
+ * sign, no leading zero (so that one number has one spelling and one
+ * LUN one device name), at most @max. False when it is not one.
+ */
+static bool
+ss_parse_dec(const char *s, size_t n, unsigned max, unsigned *out)
+{
+    unsigned long v = 0;
+    size_t i;
+
+    if (n == 0 || n > 10 || (n > 1 && s[0] == '0'))
+        return false;
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (unsigned long)(s[i] - '0');
+    }
+    if (v > max)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+/* See simstore.h. */
+int
+hv_store_parse_lun(const char *path, struct hv_store_lun *out)
+{
+    const char *rest, *lun = NULL, *p, *iscsi = NULL, *colon = NULL;
+    char pr[128];
+    size_t hlen, ilen;
+
+    memset(out, 0, sizeof(*out));
+    if (!path || !str_has_prefix(path, SS_LUN_PREFIX))
+        goto fail;
+    rest = path + strlen(SS_LUN_PREFIX);
+    /* The LUN number follows the last "-lun-": an IQN may hold "-lun-"
+     * itself, a number never does. */
+    for (p = strstr(rest, SS_LUN_SEP); p; p = strstr(p + 1, SS_LUN_SEP))
+        lun = p;
+    if (!lun || !ss_parse_dec(lun + strlen(SS_LUN_SEP),
+                              strlen(lun + strlen(SS_LUN_SEP)), SS_LUN_MAX,
+                              &out->lun))
+        goto fail;
+    /* The portal ends at the first "-iscsi-" that follows ":<port>": a
+     * host name may hold ':' (IPv6) and '-', and an IQN "-iscsi-". */
+    for (p = strstr(rest, SS_ISCSI_SEP); p && p < lun;
+         p = strstr(p + 1, SS_ISCSI_SEP)) {
+        const char *c = p;
+
+        while (c > rest && c[-1] >= '0' && c[-1] <= '9')
+            c--;
+        if (c > rest + 1 && c < p && c[-1] == ':' &&
+            ss_parse_dec(c, (size_t)(p - c), 65535, &out->port) &&
+            out->port > 0) {
+            iscsi = p;
+            colon = c - 1;
+            break;
+        }
+    }
+    if (!iscsi)
+        goto fail;
+    hlen = (size_t)(colon - rest);
+    p = iscsi + strlen(SS_ISCSI_SEP);
+    if (p > lun)
+        goto fail;
+    ilen = (size_t)(lun - p);
+    if (hlen >= sizeof(out->host) || ilen >= sizeof(out->iqn))
+        goto fail;
+    memcpy(out->host, rest, hlen);
+    out->host[hlen] = '\0';
+    memcpy(out->iqn, p, ilen);
+    out->iqn[ilen] = '\0';
+    if (!ss_host_valid(out->host) || !ss_iqn_valid(out->iqn))
         goto fail;
     return 0;
 
  fail:
-    err_set(ERR_INVALID, "invalid NFS server name '%s'",
-            ss_printable(host, p, sizeof(p)));
+    memset(out, 0, sizeof(*out));
+    err_set(ERR_INVALID, "invalid LUN device path '%s'",
+            ss_printable(path, pr, sizeof(pr)));
     return -1;
+}
+
+/* See hv.h. Port 0 means the iSCSI default, 3260, as for the iscsi_*
+ * ops; a port above 65535 or a LUN above SS_LUN_MAX is ERR_INVALID, and
+ * so is a host whose device name would read back differently (a host
+ * name holding ":<digits>-iscsi-"). */
+char *
+hv_lun_device(const char *host, unsigned port, const char *iqn,
+              unsigned lun)
+{
+    struct hv_store_lun l;
+    char *dev;
+
+    if (hv_store_check_host(host) < 0 || hv_store_check_iqn(iqn) < 0)
+        return NULL;
+    if (port == 0)
+        port = 3260;
+    if (port > 65535 || lun > SS_LUN_MAX) {
+        err_set(ERR_INVALID, "invalid iSCSI port %u or LUN number %u", port,
+                lun);
+        return NULL;
+    }
+    dev = xasprintf(SS_LUN_PREFIX "%s:%u" SS_ISCSI_SEP "%s" SS_LUN_SEP "%u",
+                    host, port, iqn, lun);
+    if (hv_store_parse_lun(dev, &l) < 0 || strcmp(l.host, host) != 0 ||
+        l.port != port || strcmp(l.iqn, iqn) != 0 || l.lun != lun) {
+        err_set(ERR_INVALID, "cannot name LUN %u of '%s' at '%s': the "
+                "device name would be ambiguous", lun, iqn, host);
+        xfree(dev);
+        return NULL;
+    }
+    return dev;
 }
 
 /*
@@ -268,6 +439,21 @@ hv_store_check_fs(const struct hv_fs *fs, const char *share)
     if (!fs || !fs->kind) {
         err_set(ERR_INVALID, "invalid file system: no kind");
         return -1;
+    }
+    if (strcmp(fs->kind, "ocfs2") == 0) {
+        struct hv_store_lun l;
+
+        /* The path is a device name, parsed whole; the repository is
+         * the file system's root. */
+        if (hv_store_parse_lun(fs->path, &l) < 0)
+            return -1;
+        if (share && share[0]) {
+            err_set(ERR_INVALID, "invalid share path '%s': a repository on "
+                    "a LUN is at the root of its file system",
+                    ss_printable(share, p, sizeof(p)));
+            return -1;
+        }
+        return 0;
     }
     if (strcmp(fs->kind, "nfs") == 0) {
         if (hv_store_check_host(fs->host) < 0)
@@ -593,13 +779,236 @@ ss_replace(int dirfd, const char *name, const void *data, size_t len)
     return -1;
 }
 
+/* ---- OCFS2 file systems on simulated LUNs ----
+ *
+ * LUN n of target T at portal H is the regular file
+ * <simdir>/iscsi/H/T/lun-<n>; the OCFS2 file system on it is the
+ * directory lun-<n>.ocfs2 next to it, holding a marker ".ocfs2" (label
+ * and cluster; hidden, so no listing shows it) and the repository tree at
+ * its root. Only fs_make creates that directory (mkdir is the lock
+ * against a concurrent make) and only fs_wipe removes it; mounting,
+ * probing and repo_destroy never do. Its space is the LUN's size less
+ * what the files in it allocate, since the real file system under the
+ * simulation knows nothing of the LUN's size.
+ */
+
+/* The directory <simdir>/iscsi/<host>[/<iqn>] opened, or -1 (errno). */
+static int
+ss_iscsi_open(const struct ss_host *h, const char *host, const char *iqn)
+{
+    char *AUTOFREE top = xasprintf("%s/iscsi/%s", h->simdir, host);
+    int fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC), tfd;
+
+    if (fd < 0 || !iqn)
+        return fd;
+    tfd = ss_walk(fd, iqn, false);
+    close(fd);
+    return tfd;
+}
+
+/* The names of LUN @l's file and of its file system's directory, in the
+ * target's directory. */
+static void
+ss_lun_names(const struct hv_store_lun *l, char *lun, size_t lsize,
+             char *fsdir, size_t fsize)
+{
+    snprintf(lun, lsize, "lun-%u", l->lun);
+    snprintf(fsdir, fsize, "lun-%u.ocfs2", l->lun);
+}
+
+/* Check that @fs is an OCFS2 file system on a LUN and parse its device
+ * into @l: 0, or -1 with ERR_INVALID. */
+static int
+ss_ocfs2_check(const struct hv_fs *fs, struct hv_store_lun *l)
+{
+    if (!fs || !fs->kind || strcmp(fs->kind, "ocfs2") != 0) {
+        err_set(ERR_INVALID, "invalid file system: only an OCFS2 file "
+                "system on a LUN can be made or wiped");
+        return -1;
+    }
+    return hv_store_parse_lun(fs->path, l);
+}
+
+/*
+ * The directory of LUN @l's target, opened, once the LUN file is known
+ * to be there: -1 with ERR_NOT_FOUND when @h cannot reach it (no portal,
+ * target or regular LUN file), ERR_IO on other errors. @dev names the
+ * LUN in messages.
+ */
+static int
+ss_lun_open(const struct ss_host *h, const struct hv_store_lun *l,
+            const char *dev)
+{
+    char lun[32], fsdir[40];
+    struct stat st;
+    int tfd, e;
+
+    ss_lun_names(l, lun, sizeof(lun), fsdir, sizeof(fsdir));
+    if ((tfd = ss_iscsi_open(h, l->host, l->iqn)) < 0)
+        e = errno;
+    else if (fstatat(tfd, lun, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        e = errno;
+    else if (!S_ISREG(st.st_mode))
+        e = ENOENT;              /* a directory or a link is no LUN */
+    else
+        return tfd;
+    ss_close(tfd);
+    if (ss_code(e) == ERR_NOT_FOUND)
+        err_set(ERR_NOT_FOUND, "no LUN '%s' reachable from '%s'", dev,
+                h->name);
+    else
+        err_set(ERR_IO, "cannot reach LUN '%s' from '%s': %s", dev, h->name,
+                strerror(e));
+    return -1;
+}
+
+/*
+ * Open the file system of the LUN of @fs (kind "ocfs2", checked) from
+ * @h: the descriptor of its directory and that directory's path in
+ * *path (caller frees); -1 with ERR_NOT_FOUND when the LUN is not
+ * reachable or holds no file system. Never creates anything.
+ */
+static int
+ss_ocfs2_open(const struct ss_host *h, const struct hv_fs *fs, char **path)
+{
+    struct hv_store_lun l;
+    char lun[32], fsdir[40];
+    int tfd, fd, e;
+
+    *path = NULL;
+    if (hv_store_parse_lun(fs->path, &l) < 0)
+        return -1;
+    if ((tfd = ss_lun_open(h, &l, fs->path)) < 0)
+        return -1;
+    ss_lun_names(&l, lun, sizeof(lun), fsdir, sizeof(fsdir));
+    fd = openat(tfd, fsdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    e = errno;
+    close(tfd);
+    if (fd < 0) {
+        if (ss_code(e) == ERR_NOT_FOUND)
+            err_set(ERR_NOT_FOUND, "LUN '%s' holds no file system", fs->path);
+        else
+            err_set(ERR_IO, "cannot open the file system of LUN '%s' from "
+                    "'%s': %s", fs->path, h->name, strerror(e));
+        return -1;
+    }
+    *path = xasprintf("%s/iscsi/%s/%s/%s", h->simdir, l.host, l.iqn, fsdir);
+    return fd;
+}
+
+/* True when @base, the real path of a file system (ss_fs_open(), a
+ * mount record's second line), is an OCFS2 file system on a simulated
+ * LUN: <simdir>/iscsi/.../lun-<n>.ocfs2. NFS exports and local
+ * directories lie under <simdir>/nfs and <simdir>/local, never here. */
+static bool
+ss_is_ocfs2(const struct ss_host *h, const char *base)
+{
+    char *AUTOFREE top = xasprintf("%s/iscsi/", h->simdir);
+    size_t n = strlen(base), m = strlen(".ocfs2");
+
+    return str_has_prefix(base, top) && n > m &&
+           strcmp(base + n - m, ".ocfs2") == 0;
+}
+
+/*
+ * Add to *used the bytes the regular files below directory @fd allocate
+ * (st_blocks * 512), without following symbolic links, at most
+ * SS_WALK_DEPTH levels down (deeper: ELOOP). An entry that vanishes
+ * meanwhile is skipped. 0, or -1 with errno.
+ */
+static int
+ss_allocated(int fd, int depth, uint64_t *used)
+{
+    struct dirent *de;
+    struct stat st;
+    int dfd, sub, rc = 0, e;
+    DIR *d;
+
+    if (depth > SS_WALK_DEPTH) {
+        errno = ELOOP;
+        return -1;
+    }
+    /* A descriptor of our own: readdir moves its offset. */
+    if ((dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return -1;
+    if (!(d = fdopendir(dfd))) {
+        ss_close(dfd);
+        return -1;
+    }
+    while (rc == 0 && (de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno != ENOENT)
+                rc = -1;
+            continue;
+        }
+        if (S_ISREG(st.st_mode)) {
+            *used += (uint64_t)st.st_blocks * 512;
+        } else if (S_ISDIR(st.st_mode)) {
+            sub = openat(dfd, de->d_name,
+                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub < 0) {
+                if (errno != ENOENT)
+                    rc = -1;
+                continue;
+            }
+            rc = ss_allocated(sub, depth + 1, used);
+            ss_close(sub);
+        }
+    }
+    e = errno;
+    closedir(d);
+    errno = e;
+    return rc;
+}
+
+/*
+ * Space of the OCFS2 file system whose directory is @fd, at @base (see
+ * ss_is_ocfs2()): capacity the LUN file's size, available that less what
+ * the tree allocates (never below 0). 0, or -1 with errno.
+ */
+static int
+ss_ocfs2_space(int fd, const char *base, struct hv_space *out)
+{
+    char *AUTOFREE lun = xstrndup(base, strlen(base) - strlen(".ocfs2"));
+    uint64_t used = 0;
+    struct stat st;
+
+    if (lstat(lun, &st) < 0)
+        return -1;
+    if (!S_ISREG(st.st_mode)) {
+        errno = ENOENT;
+        return -1;
+    }
+    if (ss_allocated(fd, 0, &used) < 0)
+        return -1;
+    out->capacity_bytes = (uint64_t)st.st_size;
+    out->available_bytes =
+        used < out->capacity_bytes ? out->capacity_bytes - used : 0;
+    return 0;
+}
+
+/* Space of the file system at @base, open as @fd: an OCFS2 file system
+ * on a simulated LUN by its LUN, anything else by statvfs. 0, or -1
+ * with errno. */
+static int
+ss_fs_space(const struct ss_host *h, int fd, const char *base,
+            struct hv_space *out)
+{
+    if (ss_is_ocfs2(h, base))
+        return ss_ocfs2_space(fd, base, out);
+    return ss_space(fd, out);
+}
+
 /* ---- file systems and mounts ---- */
 
 /*
  * Open the file system @fs of host @h: for NFS the export (which must
- * exist), for a local directory the directory (made with @create). The
- * descriptor, and its real path in *path (caller frees); -1 with
- * ERR_NOT_FOUND when it does not exist.
+ * exist), for a local directory the directory (made with @create), for
+ * OCFS2 the LUN's file system (which must exist; @create is ignored:
+ * only fs_make makes one). The descriptor, and its real path in *path
+ * (caller frees); -1 with ERR_NOT_FOUND when it does not exist.
  */
 static int
 ss_fs_open(const struct ss_host *h, const struct hv_fs *fs, bool create,
@@ -610,6 +1019,8 @@ ss_fs_open(const struct ss_host *h, const struct hv_fs *fs, bool create,
     int topfd, fd, e;
 
     *path = NULL;
+    if (strcmp(fs->kind, "ocfs2") == 0)
+        return ss_ocfs2_open(h, fs, path);
     if (nfs)
         top = xasprintf("%s/nfs/%s", h->simdir, fs->host);
     else
@@ -1156,44 +1567,6 @@ hv_simstore_nfs_exports(const char *sim_path, const char *host, char ***out,
     return 0;
 }
 
-/* An iSCSI target name as a directory name: letters, digits, '.', ':',
- * '-' only, not starting with '.', at most 223 bytes (RFC 3720). */
-int
-hv_store_check_iqn(const char *iqn)
-{
-    size_t i, len = iqn ? strlen(iqn) : 0;
-
-    if (len == 0 || len > 223 || iqn[0] == '.') {
-        err_set(ERR_INVALID, "invalid iSCSI target name");
-        return -1;
-    }
-    for (i = 0; i < len; i++) {
-        char ch = iqn[i];
-
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              (ch >= '0' && ch <= '9') || ch == '.' || ch == ':' ||
-              ch == '-')) {
-            err_set(ERR_INVALID, "invalid iSCSI target name");
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* The directory <simdir>/iscsi/<host>[/<iqn>] opened, or -1 (errno). */
-static int
-ss_iscsi_open(const struct ss_host *h, const char *host, const char *iqn)
-{
-    char *AUTOFREE top = xasprintf("%s/iscsi/%s", h->simdir, host);
-    int fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC), tfd;
-
-    if (fd < 0 || !iqn)
-        return fd;
-    tfd = ss_walk(fd, iqn, false);
-    close(fd);
-    return tfd;
-}
-
 /* hv_storage_ops.iscsi_targets on simulated storage (simstore.h). */
 int
 hv_simstore_iscsi_targets(const char *sim_path, const char *host,
@@ -1346,7 +1719,7 @@ hv_simstore_fs_probe(const char *sim_path, const struct hv_fs *fs,
         return -1;
     if ((fd = ss_fs_open(&h, fs, false, &base)) < 0)
         return -1;
-    if (ss_space(fd, space) < 0) {
+    if (ss_fs_space(&h, fd, base, space) < 0) {
         err_set(ERR_IO, "cannot get the space of '%s': %s", base,
                 strerror(errno));
         goto cleanup;
@@ -1461,18 +1834,34 @@ hv_simstore_repo_space(const char *sim_path, const char *repo_id,
                        struct hv_space *out)
 {
     SS_HOST h = { NULL, NULL };
-    int fd, rc = 0;
+    char *AUTOFREE root = NULL, *AUTOFREE base = NULL;
+    int fd, bfd = -1, rc = 0;
 
     memset(out, 0, sizeof(*out));
     if (hv_store_check_id(repo_id) < 0 || ss_host_init(&h, sim_path) < 0)
         return -1;
     if ((fd = ss_repo_open(&h, repo_id, HV_DIR_ROOT)) < 0)
         return -1;
-    if (ss_space(fd, out) < 0) {
-        err_set(ERR_IO, "cannot get the space of repository '%s': %s",
-                repo_id, strerror(errno));
+    /* The mount record names the file system the root lies on: an OCFS2
+     * one is measured by its LUN and its whole tree, from its base (the
+     * root itself, as its repositories have no share). */
+    if (ss_mount_read(&h, repo_id, &root, &base) < 0) {
+        close(fd);
+        return -1;
+    }
+    if (base && ss_is_ocfs2(&h, base)) {
+        bfd = strcmp(root, base) == 0
+                  ? dup(fd)
+                  : open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (bfd < 0 || ss_ocfs2_space(bfd, base, out) < 0)
+            rc = -1;
+    } else if (ss_space(fd, out) < 0) {
         rc = -1;
     }
+    if (rc < 0)
+        err_set(ERR_IO, "cannot get the space of repository '%s': %s",
+                repo_id, strerror(errno));
+    ss_close(bfd);
     close(fd);
     return rc;
 }
@@ -1582,9 +1971,12 @@ hv_simstore_repo_destroy(const char *sim_path, const char *repo_id)
     if (ss_mount_read(&h, repo_id, &root, &base) < 0)
         goto cleanup;
     /* The root goes when it is empty and not the file system itself (an
-     * export or the local directory stays, as on a real server). */
-    if (root && base && strcmp(root, base) != 0 && rmdir(root) < 0 &&
-        errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT)
+     * export, the local directory or an OCFS2 file system stays, as on a
+     * real server: a repository on a LUN is at its file system's root,
+     * so root and base are the same, and only fs_wipe removes it). */
+    if (root && base && strcmp(root, base) != 0 && !ss_is_ocfs2(&h, root) &&
+        rmdir(root) < 0 && errno != ENOTEMPTY && errno != EEXIST &&
+        errno != ENOENT)
         log_warn("cannot remove the root '%s' of repository '%s'", root,
                  repo_id);
     record = ss_mount_path(&h, repo_id);
@@ -1599,6 +1991,215 @@ hv_simstore_repo_destroy(const char *sim_path, const char *repo_id)
  cleanup:
     for (i = 0; i < HV_DIR_COUNT; i++)
         ss_close(fds[i]);
+    return rc;
+}
+
+/* ---- the ops: OCFS2 file systems ---- */
+
+/* @s (NULL: "") with every control character replaced by '?', for a
+ * line of the marker file. Caller frees. */
+static char *
+ss_one_line(const char *s)
+{
+    char *out = xstrdup(s ? s : ""), *p;
+
+    for (p = out; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    }
+    return out;
+}
+
+/* hv_storage_ops.fs_make on simulated storage (simstore.h). */
+int
+hv_simstore_fs_make(const char *sim_path, const struct hv_fs *fs,
+                    const char *label, const char *cluster)
+{
+    SS_HOST h = { NULL, NULL };
+    char *AUTOFREE l1 = ss_one_line(label), *AUTOFREE l2 = ss_one_line(cluster);
+    char *AUTOFREE text = NULL;
+    struct hv_store_lun l;
+    char lun[32], fsdir[40];
+    int tfd, fd = -1, rc = -1, e;
+
+    if (ss_ocfs2_check(fs, &l) < 0 || ss_host_init(&h, sim_path) < 0)
+        return -1;
+    if ((tfd = ss_lun_open(&h, &l, fs->path)) < 0)
+        return -1;
+    ss_lun_names(&l, lun, sizeof(lun), fsdir, sizeof(fsdir));
+    /* mkdir is the lock: of two hosts making a file system on one LUN,
+     * exactly one creates the directory. */
+    if (mkdirat(tfd, fsdir, 0755) < 0) {
+        e = errno;
+        if (e == EEXIST)
+            err_set(ERR_EXISTS, "LUN '%s' already holds a file system",
+                    fs->path);
+        else
+            err_set(ss_code(e), "cannot make a file system on LUN '%s': %s",
+                    fs->path, strerror(e));
+        goto cleanup;
+    }
+    text = xasprintf("label=%s\ncluster=%s\n", l1, l2);
+    fd = openat(tfd, fsdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || ss_replace(fd, ".ocfs2", text, strlen(text)) < 0) {
+        e = errno;
+        err_set(ERR_IO, "cannot make a file system on LUN '%s': %s",
+                fs->path, strerror(e));
+        /* Not half made: the directory goes again (it is empty, as
+         * ss_replace() removes its temporary file). */
+        unlinkat(tfd, fsdir, AT_REMOVEDIR);
+        goto cleanup;
+    }
+    fsync(tfd);
+    log_debug("OCFS2 file system made on LUN '%s' from '%s'", fs->path,
+              h.name);
+    rc = 0;
+
+ cleanup:
+    ss_close(fd);
+    ss_close(tfd);
+    return rc;
+}
+
+/*
+ * Whether a repository is mounted on @h from the file system at @fsdir:
+ * 1 with its id in @id (a mount record whose root or base is @fsdir or
+ * lies below it), 0 when none is, -1 on error.
+ */
+static int
+ss_mounted_from(const struct ss_host *h, const char *fsdir, char *id,
+                size_t size)
+{
+    char *AUTOFREE dir = xasprintf("%s/mounts/%s", h->simdir, h->name);
+    size_t n = strlen(fsdir);
+    struct dirent *de;
+    int found = 0;
+    DIR *d;
+
+    if (!(d = opendir(dir))) {
+        if (errno == ENOENT)
+            return 0;              /* nothing ever mounted here */
+        err_set(ERR_IO, "cannot list the mounts of '%s': %s", h->name,
+                strerror(errno));
+        return -1;
+    }
+    while (!found && (de = readdir(d))) {
+        char *AUTOFREE root = NULL, *AUTOFREE base = NULL;
+        int r;
+
+        /* Records are named by repository id; the rest are temporaries. */
+        if (!ss_name_valid(de->d_name, false))
+            continue;
+        r = ss_mount_read(h, de->d_name, &root, &base);
+        if (r < 0) {
+            found = -1;
+            break;
+        }
+        if (r == 0)
+            continue;              /* unmounted meanwhile */
+        if ((strncmp(root, fsdir, n) == 0 &&
+             (root[n] == '\0' || root[n] == '/')) ||
+            strcmp(base, fsdir) == 0) {
+            str_copy(id, de->d_name, size);
+            found = 1;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+/*
+ * Remove @name from directory @dirfd and, when it is a directory,
+ * everything below it (at most SS_WALK_DEPTH levels: deeper is ELOOP),
+ * never following a symbolic link: a link is removed, not what it points
+ * to. Missing is 0. 0, or -1 with errno.
+ */
+static int
+ss_rmtree(int dirfd, const char *name, int depth)
+{
+    struct dirent *de;
+    struct stat st;
+    int fd, rc = 0, e;
+    DIR *d;
+
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode))
+        return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -1 : 0;
+    if (depth >= SS_WALK_DEPTH) {
+        errno = ELOOP;
+        return -1;
+    }
+    /* O_NOFOLLOW: a directory swapped for a link since the fstatat()
+     * fails here rather than being entered. */
+    fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!(d = fdopendir(fd))) {
+        ss_close(fd);
+        return -1;
+    }
+    while (rc == 0 && (de = readdir(d))) {
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+            rc = ss_rmtree(fd, de->d_name, depth + 1);
+    }
+    e = errno;
+    closedir(d);
+    errno = e;
+    if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        rc = -1;
+    return rc;
+}
+
+/* hv_storage_ops.fs_wipe on simulated storage (simstore.h). */
+int
+hv_simstore_fs_wipe(const char *sim_path, const struct hv_fs *fs)
+{
+    SS_HOST h = { NULL, NULL };
+    char *AUTOFREE path = NULL;
+    struct hv_store_lun l;
+    char lun[32], fsdir[40], id[HV_STORE_NAME_MAX + 1];
+    struct stat st;
+    int tfd, rc = -1, r;
+
+    if (ss_ocfs2_check(fs, &l) < 0 || ss_host_init(&h, sim_path) < 0)
+        return -1;
+    ss_lun_names(&l, lun, sizeof(lun), fsdir, sizeof(fsdir));
+    /* No target, or no file system (or something else of that name,
+     * which is not ours to remove): nothing to wipe. */
+    if ((tfd = ss_iscsi_open(&h, l.host, l.iqn)) < 0) {
+        if (ss_code(errno) == ERR_NOT_FOUND)
+            return 0;
+        err_set(ERR_IO, "cannot wipe the file system of LUN '%s': %s",
+                fs->path, strerror(errno));
+        return -1;
+    }
+    if (fstatat(tfd, fsdir, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+        !S_ISDIR(st.st_mode)) {
+        rc = 0;
+        goto cleanup;
+    }
+    path = xasprintf("%s/iscsi/%s/%s/%s", h.simdir, l.host, l.iqn, fsdir);
+    if ((r = ss_mounted_from(&h, path, id, sizeof(id))) < 0)
+        goto cleanup;
+    if (r == 1) {
+        err_set(ERR_STATE, "cannot wipe the file system of LUN '%s': a "
+                "repository on it is mounted on '%s' (repository '%s')",
+                fs->path, h.name, id);
+        goto cleanup;
+    }
+    if (ss_rmtree(tfd, fsdir, 0) < 0) {
+        err_set(ERR_IO, "cannot wipe the file system of LUN '%s': %s",
+                fs->path, strerror(errno));
+        goto cleanup;
+    }
+    fsync(tfd);
+    log_debug("OCFS2 file system of LUN '%s' wiped from '%s'", fs->path,
+              h.name);
+    rc = 0;
+
+ cleanup:
+    close(tfd);
     return rc;
 }
 

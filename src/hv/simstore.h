@@ -44,12 +44,35 @@ char *hv_store_path_join(const char *prefix, const char *path);
 /* 0 when @dir is one of the enum's values, else -1 (ERR_INVALID). */
 int hv_store_check_dir(enum hv_repo_dir dir);
 /* 0 when @fs is a valid file system ("nfs" with a host and an absolute
- * export path, or "local" with an absolute directory) and @share is ""
- * or a relative path without "." or ".." components; else ERR_INVALID. */
+ * export path, "local" with an absolute directory, or "ocfs2" with a
+ * LUN's device path that hv_store_parse_lun() accepts) and @share is ""
+ * or a relative path without "." or ".." components ("ocfs2": "" or NULL
+ * only, a repository on a LUN is at its file system's root); else
+ * ERR_INVALID. */
 int hv_store_check_fs(const struct hv_fs *fs, const char *share);
 /* 0 when @host is a valid NFS server name (letters, digits, '.', '-',
  * ':', not starting with '.'), else -1 (ERR_INVALID). */
 int hv_store_check_host(const char *host);
+/* An iSCSI target name: letters, digits, '.', ':', '-'; ERR_INVALID. */
+int hv_store_check_iqn(const char *iqn);
+
+/* A LUN's device name taken apart (hv_store_parse_lun()). */
+struct hv_store_lun {
+    char host[256];            /* portal host, hv_store_check_host() */
+    unsigned port;             /* 1-65535 */
+    char iqn[224];             /* target, hv_store_check_iqn() */
+    unsigned lun;              /* 0-65535 */
+};
+/*
+ * Parse @path, a LUN's device name as hv_lun_device() makes it
+ * (hv.h struct hv_fs, "ocfs2"): "/dev/disk/by-path/ip-", host, ':',
+ * port, "-iscsi-", iqn, "-lun-", n. The numbers are decimal without
+ * leading zeros; the IQN is everything between that "-iscsi-" and the
+ * last "-lun-"; the host ends at the first ":<port>-iscsi-"; host and
+ * IQN are checked as names. The one parser of these names (simulated
+ * storage and the libvirt path). 0, or -1 with ERR_INVALID.
+ */
+int hv_store_parse_lun(const char *path, struct hv_store_lun *out);
 
 /* ---- the simulated storage ops (hv.h struct hv_storage_ops) ---- */
 
@@ -62,8 +85,6 @@ int hv_simstore_iscsi_targets(const char *sim_path, const char *host,
                               char ***out, size_t *n);
 int hv_simstore_iscsi_luns(const char *sim_path, const char *host,
                            const char *iqn, struct hv_lun **out, size_t *n);
-/* An iSCSI target name: letters, digits, '.', ':', '-'; ERR_INVALID. */
-int hv_store_check_iqn(const char *iqn);
 int hv_simstore_fs_probe(const char *sim_path, const struct hv_fs *fs,
                          const char *share, struct hv_space *space,
                          char **ovsrepo);
@@ -101,6 +122,18 @@ int hv_simstore_file_read(const char *sim_path, const char *repo_id,
 int hv_simstore_file_write(const char *sim_path, const char *repo_id,
                            enum hv_repo_dir dir, const char *name,
                            const void *data, size_t len);
+/* Make the OCFS2 file system of LUN @fs: the directory
+ * "<lun file>.ocfs2" with a marker ".ocfs2" ("label=..." and
+ * "cluster=..." lines, control characters replaced). ERR_NOT_FOUND: no
+ * such LUN; ERR_EXISTS: it has a file system already (also when a
+ * concurrent make won). */
+int hv_simstore_fs_make(const char *sim_path, const struct hv_fs *fs,
+                        const char *label, const char *cluster);
+/* Remove LUN @fs's file system directory and everything in it (links
+ * removed, never followed). ERR_STATE while a repository on it is mounted
+ * on this host (its mount records; other hosts' are not looked at). No
+ * file system, or no such target: 0. */
+int hv_simstore_fs_wipe(const char *sim_path, const struct hv_fs *fs);
 /* Begin an upload; NULL with err_set(). The handle is freed by exactly
  * one of finish and cancel. */
 struct hv_simstore_upload *hv_simstore_upload_begin(const char *sim_path,

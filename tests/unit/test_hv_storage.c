@@ -6,13 +6,16 @@
  * builds, shared NFS exports between two hosts, sparse and preallocated
  * volumes (st_blocks), qcow2 overlays, copies and their abort, uploads
  * that appear only when finished, names that would escape a repository,
- * and repository removal.
+ * and repository removal; OCFS2 file systems on simulated iSCSI LUNs
+ * (made, shared, measured by their LUN, wiped).
  *
  * Each test gets a fresh temporary directory with two simulated hosts
  * (sim-1, sim-2), an NFS server "filer1" exporting /exports/a and
- * /exports/b, and both hosts connected.
+ * /exports/b, the iSCSI portal hv_sim_generate() makes (lun-0 of 1 GiB,
+ * lun-1 of 2 GiB), and both hosts connected.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -45,6 +49,14 @@ struct fx {
 
 static const struct hv_fs nfs_a = { "nfs", "filer1", "/exports/a" };
 static const struct hv_fs nfs_b = { "nfs", "filer1", "/exports/b" };
+
+/* The simulated portal's LUNs as devices, and where they live. */
+#define DEV_PREFIX "/dev/disk/by-path/ip-" HV_SIM_ISCSI_HOST ":3260-iscsi-"
+#define LUN_DEV(n) DEV_PREFIX HV_SIM_ISCSI_IQN "-lun-" n
+#define TGT_DIR "iscsi/" HV_SIM_ISCSI_HOST "/" HV_SIM_ISCSI_IQN
+static const struct hv_fs lun0 = { "ocfs2", NULL, LUN_DEV("0") };
+static const struct hv_fs lun1 = { "ocfs2", NULL, LUN_DEV("1") };
+static const struct hv_fs lun9 = { "ocfs2", NULL, LUN_DEV("9") };
 
 /* "<fx dir>/<rel>". Caller frees. */
 static char *
@@ -1118,6 +1130,467 @@ test_repo_destroy(void **state)
     assert_int_equal(fx_count(f, "nfs/filer1/exports/b"), 0);
 }
 
+/* ---- OCFS2 on LUNs ---- */
+
+static void
+test_lun_device(void **state)
+{
+    static const char *const bad_hosts[] = { "", "../x", ".h", "a b",
+                                             "h/x", "a..b" };
+    static const char *const bad_iqns[] = { "", "../etc", ".iqn", "a/b",
+                                            "a b", "iqn\nx" };
+    char *dev;
+    size_t i;
+
+    (void)state;
+    dev = hv_lun_device(HV_SIM_ISCSI_HOST, 3260, HV_SIM_ISCSI_IQN, 0);
+    assert_non_null(dev);
+    assert_string_equal(dev, LUN_DEV("0"));
+    xfree(dev);
+    /* Port 0 is the iSCSI default. */
+    dev = hv_lun_device("10.0.0.5", 0, "iqn.2026-01.x:t", 12);
+    assert_string_equal(dev, "/dev/disk/by-path/ip-10.0.0.5:3260-iscsi-"
+                             "iqn.2026-01.x:t-lun-12");
+    xfree(dev);
+    /* An IPv6 host; an IQN holding the separators; the largest LUN. */
+    dev = hv_lun_device("fe80::1", 860, "iqn.x:a-lun-3-iscsi-b", 65535);
+    assert_string_equal(dev, "/dev/disk/by-path/ip-fe80::1:860-iscsi-"
+                             "iqn.x:a-lun-3-iscsi-b-lun-65535");
+    xfree(dev);
+
+    for (i = 0; i < sizeof(bad_hosts) / sizeof(bad_hosts[0]); i++) {
+        err_clear();
+        assert_null(hv_lun_device(bad_hosts[i], 3260, HV_SIM_ISCSI_IQN, 0));
+        assert_int_equal(err_code(), ERR_INVALID);
+    }
+    for (i = 0; i < sizeof(bad_iqns) / sizeof(bad_iqns[0]); i++) {
+        err_clear();
+        assert_null(hv_lun_device(HV_SIM_ISCSI_HOST, 3260, bad_iqns[i], 0));
+        assert_int_equal(err_code(), ERR_INVALID);
+    }
+    assert_null(hv_lun_device(NULL, 3260, HV_SIM_ISCSI_IQN, 0));
+    assert_int_equal(err_code(), ERR_INVALID);
+    assert_null(hv_lun_device(HV_SIM_ISCSI_HOST, 3260, NULL, 0));
+    assert_int_equal(err_code(), ERR_INVALID);
+    assert_null(hv_lun_device(HV_SIM_ISCSI_HOST, 70000, HV_SIM_ISCSI_IQN, 0));
+    assert_int_equal(err_code(), ERR_INVALID);
+    assert_null(hv_lun_device(HV_SIM_ISCSI_HOST, 3260, HV_SIM_ISCSI_IQN,
+                              65536));
+    assert_int_equal(err_code(), ERR_INVALID);
+    /* A host whose name would not read back the same. */
+    assert_null(hv_lun_device("h:1-iscsi-x", 3260, HV_SIM_ISCSI_IQN, 0));
+    assert_int_equal(err_code(), ERR_INVALID);
+}
+
+static void
+test_ocfs2_check(void **state)
+{
+    struct fx *f = *state;
+    static const char *const bad[] = {
+        "",
+        "/dev/sda",
+        "dev/disk/by-path/ip-" HV_SIM_ISCSI_HOST ":3260-iscsi-"
+            HV_SIM_ISCSI_IQN "-lun-0",
+        DEV_PREFIX HV_SIM_ISCSI_IQN,                      /* no LUN */
+        DEV_PREFIX HV_SIM_ISCSI_IQN "-lun-",              /* empty LUN */
+        DEV_PREFIX HV_SIM_ISCSI_IQN "-lun-01",            /* leading 0 */
+        DEV_PREFIX HV_SIM_ISCSI_IQN "-lun-x",
+        DEV_PREFIX HV_SIM_ISCSI_IQN "-lun-70000",
+        DEV_PREFIX HV_SIM_ISCSI_IQN "-lun-0/../1",
+        DEV_PREFIX "-lun-0",                              /* no IQN */
+        DEV_PREFIX "../../etc-lun-0",
+        DEV_PREFIX "..-lun-0",
+        "/dev/disk/by-path/ip-" HV_SIM_ISCSI_HOST "-iscsi-" HV_SIM_ISCSI_IQN
+            "-lun-0",                                     /* no port */
+        "/dev/disk/by-path/ip-" HV_SIM_ISCSI_HOST ":-iscsi-" HV_SIM_ISCSI_IQN
+            "-lun-0",
+        "/dev/disk/by-path/ip-" HV_SIM_ISCSI_HOST ":03260-iscsi-"
+            HV_SIM_ISCSI_IQN "-lun-0",
+        "/dev/disk/by-path/ip-" HV_SIM_ISCSI_HOST ":0-iscsi-"
+            HV_SIM_ISCSI_IQN "-lun-0",
+        "/dev/disk/by-path/ip-" HV_SIM_ISCSI_HOST ":65536-iscsi-"
+            HV_SIM_ISCSI_IQN "-lun-0",
+        "/dev/disk/by-path/ip-" HV_SIM_ISCSI_HOST ":32a0-iscsi-"
+            HV_SIM_ISCSI_IQN "-lun-0",
+        "/dev/disk/by-path/ip-:3260-iscsi-" HV_SIM_ISCSI_IQN "-lun-0",
+        "/dev/disk/by-path/ip-..:3260-iscsi-" HV_SIM_ISCSI_IQN "-lun-0",
+        "/dev/disk/by-path/ip-a/b:3260-iscsi-" HV_SIM_ISCSI_IQN "-lun-0",
+        "/dev/disk/by-path/ip-" HV_SIM_ISCSI_HOST ":3260-iscsi-lun-0",
+        LUN_DEV("0") "\n",
+    };
+    struct hv_space sp;
+    char *text = NULL;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct hv_fs fs = { "ocfs2", NULL, bad[i] };
+
+        err_clear();
+        if (f->ops->fs_probe(f->c1, &fs, "", &sp, &text) != -1 ||
+            err_code() != ERR_INVALID)
+            fail_msg("fs_probe accepted '%s' (%s)", bad[i], err_message());
+        assert_int_equal(f->ops->repo_mount(f->c1, REPO, &fs, "", true), -1);
+        assert_int_equal(err_code(), ERR_INVALID);
+        assert_int_equal(f->ops->fs_make(f->c1, &fs, "l", "c"), -1);
+        assert_int_equal(err_code(), ERR_INVALID);
+        assert_int_equal(f->ops->fs_wipe(f->c1, &fs), -1);
+        assert_int_equal(err_code(), ERR_INVALID);
+    }
+    /* A good path: valid, just no file system on it yet. */
+    assert_int_equal(f->ops->fs_probe(f->c1, &lun0, "", &sp, &text), -1);
+    assert_int_equal(err_code(), ERR_NOT_FOUND);
+    assert_int_equal(f->ops->fs_probe(f->c1, &lun0, NULL, &sp, &text), -1);
+    assert_int_equal(err_code(), ERR_NOT_FOUND);
+    /* A repository on a LUN is at the root: any share is refused. */
+    assert_int_equal(f->ops->fs_make(f->c1, &lun0, "l", "c"), 0);
+    assert_int_equal(f->ops->repo_mount(f->c1, REPO, &lun0, "r1", true), -1);
+    assert_int_equal(err_code(), ERR_INVALID);
+    assert_int_equal(f->ops->fs_probe(f->c1, &lun0, "sub", &sp, &text), -1);
+    assert_int_equal(err_code(), ERR_INVALID);
+    assert_int_equal(f->ops->repo_mounted(f->c1, REPO), 0);
+    /* fs_make and fs_wipe take OCFS2 only. */
+    assert_int_equal(f->ops->fs_make(f->c1, &nfs_a, "l", "c"), -1);
+    assert_int_equal(err_code(), ERR_INVALID);
+    assert_int_equal(f->ops->fs_wipe(f->c1, &nfs_a), -1);
+    assert_int_equal(err_code(), ERR_INVALID);
+    assert_int_equal(f->ops->fs_make(f->c1, NULL, "l", "c"), -1);
+    assert_int_equal(err_code(), ERR_INVALID);
+    /* Nothing but the one file system was made. */
+    assert_int_equal(fx_count(f, TGT_DIR), 3);
+}
+
+static void
+test_ocfs2_make(void **state)
+{
+    struct fx *f = *state;
+    static const struct hv_fs notarget = {
+        "ocfs2", NULL, DEV_PREFIX "iqn.2026-01.test.sim:none-lun-0"
+    };
+    static const struct hv_fs noportal = {
+        "ocfs2", NULL, "/dev/disk/by-path/ip-nosuch:3260-iscsi-"
+                       HV_SIM_ISCSI_IQN "-lun-0"
+    };
+    struct hv_lun *l = NULL;
+    char *text;
+    size_t len, n = 0;
+
+    assert_int_equal(f->ops->fs_make(f->c1, &lun0, "OVS_repo", "pool\n1\x7f"),
+                     0);
+    assert_true(S_ISDIR(fx_stat(f, TGT_DIR "/lun-0.ocfs2").st_mode));
+    text = fx_slurp(f, TGT_DIR "/lun-0.ocfs2/.ocfs2", &len);
+    assert_string_equal(text, "label=OVS_repo\ncluster=pool?1?\n");
+    xfree(text);
+    assert_int_equal(fx_count(f, TGT_DIR "/lun-0.ocfs2"), 1);
+    /* The LUN file itself is untouched. */
+    assert_true(fx_stat(f, TGT_DIR "/lun-0").st_size == 1LL << 30);
+
+    /* A second make, from either host, overwrites nothing. */
+    assert_int_equal(f->ops->fs_make(f->c2, &lun0, "other", "x"), -1);
+    assert_int_equal(err_code(), ERR_EXISTS);
+    assert_int_equal(f->ops->fs_make(f->c1, &lun0, "other", "x"), -1);
+    assert_int_equal(err_code(), ERR_EXISTS);
+    text = fx_slurp(f, TGT_DIR "/lun-0.ocfs2/.ocfs2", &len);
+    assert_string_equal(text, "label=OVS_repo\ncluster=pool?1?\n");
+    xfree(text);
+
+    /* NULL label and cluster are empty. */
+    assert_int_equal(f->ops->fs_make(f->c2, &lun1, NULL, NULL), 0);
+    text = fx_slurp(f, TGT_DIR "/lun-1.ocfs2/.ocfs2", &len);
+    assert_string_equal(text, "label=\ncluster=\n");
+    xfree(text);
+
+    /* No such LUN, target or portal; a directory is no LUN. */
+    assert_int_equal(f->ops->fs_make(f->c1, &lun9, "l", "c"), -1);
+    assert_int_equal(err_code(), ERR_NOT_FOUND);
+    assert_false(fx_exists(f, TGT_DIR "/lun-9.ocfs2"));
+    assert_int_equal(f->ops->fs_make(f->c1, &notarget, "l", "c"), -1);
+    assert_int_equal(err_code(), ERR_NOT_FOUND);
+    assert_int_equal(f->ops->fs_make(f->c1, &noportal, "l", "c"), -1);
+    assert_int_equal(err_code(), ERR_NOT_FOUND);
+    fx_mkdir(f, TGT_DIR "/lun-9");
+    assert_int_equal(f->ops->fs_make(f->c1, &lun9, "l", "c"), -1);
+    assert_int_equal(err_code(), ERR_NOT_FOUND);
+    assert_false(fx_exists(f, TGT_DIR "/lun-9.ocfs2"));
+
+    /* File systems are not LUNs. */
+    assert_int_equal(f->ops->iscsi_luns(f->c1, HV_SIM_ISCSI_HOST, 3260,
+                                        HV_SIM_ISCSI_IQN, &l, &n), 0);
+    assert_int_equal(n, 2);
+    xfree(l);
+}
+
+/* Two hosts making a file system on one LUN at once. */
+struct race {
+    struct fx *f;
+    struct hv_conn *c;
+    int rc;
+    enum err_code code;
+};
+
+static void *
+race_make(void *arg)
+{
+    struct race *r = arg;
+
+    r->rc = r->f->ops->fs_make(r->c, &lun1, "race", "c");
+    r->code = r->rc < 0 ? err_code() : ERR_OK;
+    return NULL;
+}
+
+static void
+test_ocfs2_make_race(void **state)
+{
+    struct fx *f = *state;
+    int round;
+
+    for (round = 0; round < 20; round++) {
+        struct race r[2] = { { f, f->c1, 0, ERR_OK },
+                             { f, f->c2, 0, ERR_OK } };
+        pthread_t th[2];
+        int i;
+
+        for (i = 0; i < 2; i++)
+            assert_int_equal(pthread_create(&th[i], NULL, race_make, &r[i]),
+                             0);
+        for (i = 0; i < 2; i++)
+            assert_int_equal(pthread_join(th[i], NULL), 0);
+        /* Exactly one made it; the other was told it exists. */
+        assert_int_equal(r[0].rc + r[1].rc, -1);
+        assert_int_equal(r[0].rc < 0 ? r[0].code : r[1].code, ERR_EXISTS);
+        assert_int_equal(fx_count(f, TGT_DIR "/lun-1.ocfs2"), 1);
+        assert_int_equal(f->ops->fs_wipe(f->c1, &lun1), 0);
+    }
+}
+
+static void
+test_ocfs2_mount(void **state)
+{
+    struct fx *f = *state;
+    static const char *const subs[] = { "Templates", "Assemblies", "ISOs",
+                                        "VirtualDisks", "VirtualMachines" };
+    const char *root = TGT_DIR "/lun-0.ocfs2";
+    struct hv_file *files = NULL;
+    struct hv_space sp;
+    char *text = NULL;
+    size_t i, n = 0;
+
+    /* No file system yet: mounting never makes one. */
+    assert_int_equal(f->ops->repo_mount(f->c1, REPO, &lun0, "", true), -1);
+    assert_int_equal(err_code(), ERR_NOT_FOUND);
+    assert_non_null(strstr(err_message(), "holds no file system"));
+    assert_false(fx_exists(f, root));
+    assert_int_equal(f->ops->repo_mount(f->c1, REPO, &lun9, "", true), -1);
+    assert_int_equal(err_code(), ERR_NOT_FOUND);
+    assert_non_null(strstr(err_message(), "no LUN"));
+    assert_int_equal(f->ops->repo_mounted(f->c1, REPO), 0);
+
+    assert_int_equal(f->ops->fs_make(f->c1, &lun0, "l", "c"), 0);
+    assert_int_equal(f->ops->fs_probe(f->c2, &lun0, "", &sp, &text), 0);
+    assert_null(text);
+    assert_true(sp.capacity_bytes == 1ULL << 30);
+    assert_true(sp.available_bytes <= sp.capacity_bytes);
+    assert_true(sp.available_bytes + MIB > sp.capacity_bytes);
+
+    /* Built from sim-1, at the file system's root. */
+    if (f->ops->repo_mount(f->c1, REPO, &lun0, "", true) != 0)
+        fail_msg("repo_mount: %s", err_message());
+    for (i = 0; i < 5; i++) {
+        char *rel = xasprintf("%s/%s", root, subs[i]);
+
+        assert_true(S_ISDIR(fx_stat(f, rel).st_mode));
+        xfree(rel);
+    }
+    assert_int_equal(fx_count(f, root), 6);   /* + the marker */
+    assert_int_equal(f->ops->repo_mounted(f->c1, REPO), 1);
+    /* Idempotent; and sim-2 mounts the same tree without building. */
+    assert_int_equal(f->ops->repo_mount(f->c1, REPO, &lun0, NULL, true), 0);
+    assert_int_equal(f->ops->repo_mount(f->c2, REPO, &lun0, "", false), 0);
+    assert_int_equal(f->ops->file_write(f->c1, REPO, HV_DIR_ROOT, ".ovsrepo",
+                                        "id=1\n", 5), 0);
+    assert_int_equal(f->ops->fs_probe(f->c2, &lun0, "", &sp, &text), 0);
+    assert_string_equal(text, "id=1\n");
+    xfree(text);
+    assert_int_equal(f->ops->file_write(f->c2, REPO, HV_DIR_VIRTUAL_MACHINES,
+                                        "a.vm.cfg", "x\n", 2), 0);
+    assert_true(fx_exists(f, TGT_DIR "/lun-0.ocfs2/VirtualMachines/"
+                             "a.vm.cfg"));
+
+    /* The marker is no file of the repository. */
+    assert_int_equal(f->ops->file_list(f->c1, REPO, HV_DIR_ROOT, &files, &n),
+                     0);
+    assert_int_equal(n, 1);
+    assert_string_equal(files[0].name, ".ovsrepo");
+    xfree(files);
+
+    /* Mounted from this file system only. */
+    assert_int_equal(f->ops->fs_make(f->c1, &lun1, "l", "c"), 0);
+    assert_int_equal(f->ops->repo_mount(f->c1, REPO, &lun1, "", false), -1);
+    assert_int_equal(err_code(), ERR_STATE);
+
+    /* Survives reconnection; unmount and mount again without build. */
+    hv_libvirt.close(f->c1);
+    f->c1 = open_sim(f->dir, "sim-1");
+    assert_int_equal(f->ops->repo_mounted(f->c1, REPO), 1);
+    assert_int_equal(f->ops->repo_unmount(f->c1, REPO), 0);
+    assert_int_equal(f->ops->repo_mounted(f->c1, REPO), 0);
+    assert_true(fx_exists(f, TGT_DIR "/lun-0.ocfs2/.ovsrepo"));
+    assert_int_equal(f->ops->repo_mount(f->c1, REPO, &lun0, "", false), 0);
+    assert_int_equal(f->ops->repo_mounted(f->c1, REPO), 1);
+}
+
+static void
+test_ocfs2_space(void **state)
+{
+    struct fx *f = *state;
+    static const struct hv_fs small = { "ocfs2", NULL, LUN_DEV("5") };
+    struct hv_space sp, sp2, probe;
+    char *text = NULL;
+
+    assert_int_equal(f->ops->fs_make(f->c1, &lun1, "l", "c"), 0);
+    assert_int_equal(f->ops->repo_mount(f->c1, REPO, &lun1, "", true), 0);
+    assert_int_equal(f->ops->repo_mount(f->c2, REPO, &lun1, "", false), 0);
+    assert_int_equal(f->ops->repo_space(f->c1, REPO, &sp), 0);
+    assert_true(sp.capacity_bytes == 2ULL << 30);
+    assert_true(sp.available_bytes <= sp.capacity_bytes);
+
+    /* A preallocated file takes its size from what is available, on
+     * every host; the capacity stays the LUN's. */
+    assert_int_equal(f->ops->file_create(f->c2, REPO, HV_DIR_VIRTUAL_DISKS,
+                                         "full.img", 8 * MIB, false, "raw",
+                                         NULL), 0);
+    assert_int_equal(f->ops->repo_space(f->c1, REPO, &sp2), 0);
+    assert_true(sp2.capacity_bytes == 2ULL << 30);
+    assert_true(sp2.available_bytes <= sp.available_bytes - 8 * MIB);
+    assert_true(sp2.available_bytes + 9 * MIB > sp.available_bytes);
+    assert_int_equal(f->ops->fs_probe(f->c1, &lun1, "", &probe, &text), 0);
+    xfree(text);
+    assert_true(probe.capacity_bytes == sp2.capacity_bytes);
+    assert_true(probe.available_bytes == sp2.available_bytes);
+
+    /* A sparse one takes (almost) nothing. */
+    assert_int_equal(f->ops->file_create(f->c1, REPO, HV_DIR_VIRTUAL_DISKS,
+                                         "thin.img", 512 * MIB, true, "raw",
+                                         NULL), 0);
+    assert_int_equal(f->ops->repo_space(f->c2, REPO, &sp), 0);
+    assert_true(sp.available_bytes + MIB > sp2.available_bytes);
+    /* Deleting gives it back. */
+    assert_int_equal(f->ops->file_delete(f->c1, REPO, HV_DIR_VIRTUAL_DISKS,
+                                         "full.img"), 0);
+    assert_int_equal(f->ops->repo_space(f->c2, REPO, &sp2), 0);
+    assert_true(sp2.available_bytes >= sp.available_bytes + 8 * MIB);
+
+    /* More allocated than the LUN holds: nothing available, not less. */
+    fx_fill(f, TGT_DIR "/lun-5", 0, 1, 'x', (off_t)MIB);
+    assert_int_equal(f->ops->fs_make(f->c1, &small, "l", "c"), 0);
+    assert_int_equal(f->ops->repo_mount(f->c1, REPO2, &small, "", true), 0);
+    assert_int_equal(f->ops->file_create(f->c1, REPO2, HV_DIR_VIRTUAL_DISKS,
+                                         "big.img", 2 * MIB, false, "raw",
+                                         NULL), 0);
+    assert_int_equal(f->ops->repo_space(f->c1, REPO2, &sp), 0);
+    assert_true(sp.capacity_bytes == MIB);
+    assert_true(sp.available_bytes == 0);
+
+    /* NFS repositories keep the space of their file system. */
+    assert_int_equal(f->ops->repo_unmount(f->c1, REPO), 0);
+    fx_mount_a(f);
+    assert_int_equal(f->ops->repo_space(f->c1, REPO, &sp), 0);
+    {
+        char *p = fx_path(f, "nfs/filer1/exports/a");
+        struct statvfs sv;
+
+        assert_int_equal(statvfs(p, &sv), 0);
+        assert_true(sp.capacity_bytes == (uint64_t)sv.f_blocks * sv.f_frsize);
+        xfree(p);
+    }
+}
+
+static void
+test_ocfs2_destroy(void **state)
+{
+    struct fx *f = *state;
+    const char *root = TGT_DIR "/lun-0.ocfs2";
+
+    assert_int_equal(f->ops->fs_make(f->c1, &lun0, "l", "c"), 0);
+    assert_int_equal(f->ops->repo_mount(f->c1, REPO, &lun0, "", true), 0);
+    assert_int_equal(f->ops->file_write(f->c1, REPO, HV_DIR_ROOT, ".ovsrepo",
+                                        "id\n", 3), 0);
+    assert_int_equal(f->ops->file_create(f->c1, REPO, HV_DIR_ISOS, "x.iso",
+                                         MIB, true, "raw", NULL), 0);
+    assert_int_equal(f->ops->repo_destroy(f->c1, REPO), -1);
+    assert_int_equal(err_code(), ERR_STATE);
+    assert_int_equal(fx_count(f, root), 7);
+    assert_int_equal(f->ops->file_delete(f->c1, REPO, HV_DIR_ISOS, "x.iso"),
+                     0);
+    if (f->ops->repo_destroy(f->c1, REPO) != 0)
+        fail_msg("repo_destroy: %s", err_message());
+    /* The tree goes; the file system (and its marker) stays. */
+    assert_true(S_ISDIR(fx_stat(f, root).st_mode));
+    assert_int_equal(fx_count(f, root), 1);
+    assert_true(fx_exists(f, TGT_DIR "/lun-0.ocfs2/.ocfs2"));
+    assert_int_equal(f->ops->repo_mounted(f->c1, REPO), 0);
+    assert_false(fx_exists(f, "mounts/sim-1/" REPO));
+    /* A new repository can be built on it. */
+    assert_int_equal(f->ops->repo_mount(f->c2, REPO2, &lun0, "", true), 0);
+    assert_int_equal(fx_count(f, root), 6);
+}
+
+static void
+test_ocfs2_wipe(void **state)
+{
+    struct fx *f = *state;
+    static const struct hv_fs notarget = {
+        "ocfs2", NULL, DEV_PREFIX "iqn.2026-01.test.sim:none-lun-0"
+    };
+    const char *root = TGT_DIR "/lun-0.ocfs2";
+    char *outside, *link;
+
+    /* Nothing to wipe: a LUN without a file system, a missing one. */
+    assert_int_equal(f->ops->fs_wipe(f->c1, &lun0), 0);
+    assert_int_equal(f->ops->fs_wipe(f->c1, &lun9), 0);
+    assert_int_equal(f->ops->fs_wipe(f->c1, &notarget), 0);
+    assert_true(fx_exists(f, TGT_DIR "/lun-0"));
+
+    assert_int_equal(f->ops->fs_make(f->c1, &lun0, "l", "c"), 0);
+    assert_int_equal(f->ops->repo_mount(f->c1, REPO, &lun0, "", true), 0);
+    assert_int_equal(f->ops->file_create(f->c1, REPO, HV_DIR_VIRTUAL_DISKS,
+                                         "d.img", MIB, false, "raw", NULL),
+                     0);
+    /* Refused while a repository on it is mounted here. */
+    assert_int_equal(f->ops->fs_wipe(f->c1, &lun0), -1);
+    assert_int_equal(err_code(), ERR_STATE);
+    assert_non_null(strstr(err_message(), "sim-1"));
+    assert_true(fx_exists(f, TGT_DIR "/lun-0.ocfs2/VirtualDisks/d.img"));
+    /* Another repository's mount (another LUN) does not count. */
+    assert_int_equal(f->ops->fs_make(f->c1, &lun1, "l", "c"), 0);
+    assert_int_equal(f->ops->repo_mount(f->c1, REPO2, &lun1, "", true), 0);
+
+    /* Links inside are removed, never followed. */
+    fx_mkdir(f, "outside");
+    fx_fill(f, "outside/keep", 0, 4, 'k', 0);
+    outside = fx_path(f, "outside");
+    link = fx_path(f, "iscsi/" HV_SIM_ISCSI_HOST "/" HV_SIM_ISCSI_IQN
+                      "/lun-0.ocfs2/Templates/evil");
+    assert_int_equal(symlink(outside, link), 0);
+    fx_mkdir(f, TGT_DIR "/lun-0.ocfs2/Assemblies/a/b/c");
+    fx_fill(f, TGT_DIR "/lun-0.ocfs2/Assemblies/a/b/c/f", 0, 3, 'f', 0);
+
+    assert_int_equal(f->ops->repo_unmount(f->c1, REPO), 0);
+    if (f->ops->fs_wipe(f->c1, &lun0) != 0)
+        fail_msg("fs_wipe: %s", err_message());
+    assert_false(fx_exists(f, root));
+    assert_true(fx_exists(f, TGT_DIR "/lun-0"));
+    assert_true(fx_exists(f, "outside/keep"));
+    assert_true(fx_exists(f, TGT_DIR "/lun-1.ocfs2/VirtualDisks"));
+    /* Twice is fine; a mount finds nothing; a new make works. */
+    assert_int_equal(f->ops->fs_wipe(f->c1, &lun0), 0);
+    assert_int_equal(f->ops->repo_mount(f->c1, REPO, &lun0, "", false), -1);
+    assert_int_equal(err_code(), ERR_NOT_FOUND);
+    assert_int_equal(f->ops->fs_make(f->c2, &lun0, "new", "c"), 0);
+    assert_int_equal(fx_count(f, root), 1);
+    xfree(outside);
+    xfree(link);
+}
+
 static int
 group_teardown(void **state)
 {
@@ -1157,6 +1630,21 @@ main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_symlinks, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_repo_destroy, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test(test_lun_device),
+        cmocka_unit_test_setup_teardown(test_ocfs2_check, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_ocfs2_make, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_ocfs2_make_race, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_ocfs2_mount, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_ocfs2_space, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_ocfs2_destroy, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_ocfs2_wipe, fx_setup,
                                         fx_teardown),
     };
 
