@@ -54,7 +54,7 @@ JOBS_SRCS := src/jobs/engine.c src/jobs/locks.c src/jobs/ops.c \
 	src/jobs/op_event.c src/jobs/op_user.c src/jobs/op_server.c \
 	src/jobs/op_pool.c src/jobs/storage_host.c \
 	src/jobs/op_storage.c src/jobs/op_fileserver.c \
-	src/jobs/op_repository.c src/jobs/op_array.c src/jobs/op_vdisk.c src/jobs/op_import.c \
+	src/jobs/op_repository.c src/jobs/op_array.c src/jobs/op_ocfs2.c src/jobs/op_vdisk.c src/jobs/op_import.c \
 	src/jobs/storage_template.c
 EVENTS_SRCS := src/events/events.c
 AUTH_SRCS := src/auth/password.c src/auth/session.c src/auth/authz.c

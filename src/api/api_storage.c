@@ -21,7 +21,9 @@
  * Oracle VM 3.4 compatibility: POST /FileServer takes a FileServer as
  * Oracle's examples send it (name, accessHost, fileServerType NETWORK,
  * fileServerPluginId and adminServerIds as SimpleIds or id strings,
- * uniformExports); PUT /FileServer/{id} the object as GET returned it;
+ * uniformExports); PUT /FileServer/{id} and PUT /StorageArray/{id} the
+ * object as GET returned it (members that identify it may come back
+ * equal, never changed);
  * POST /FileSystem/{id}/Repository a Repository (name, description,
  * sharePath); present and unpresent a Server SimpleId ({"value": id} or
  * the id string too). Members a route does not handle are ignored, as
@@ -1159,6 +1161,169 @@ api_array_delete(struct api_req *req, struct api_resp *resp)
     return array_job(req, resp, true);
 }
 
+/* ---- PUT /StorageArray/{id} ---- */
+
+/* The JSON text of access host list @h (PLAIN, as rows keep it). */
+static const char *
+hosts_text(json_object *h)
+{
+    return json_object_to_json_string_ext(h, JSON_C_TO_STRING_PLAIN);
+}
+
+/* Whether server lists @a and @b hold the same ids (in any order). */
+static bool
+same_servers(char *const *a, size_t na, char *const *b, size_t nb)
+{
+    size_t i, k;
+
+    if (na != nb)
+        return false;
+    for (i = 0; i < na; i++) {
+        bool in = false;
+
+        for (k = 0; k < nb && !in; k++)
+            in = strcmp(a[i], b[k]) == 0;
+        if (!in)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * The members of array @a that identify it, as a GET body carries them:
+ * equal values are accepted, others refused (400).
+ */
+static int
+array_fixed_members(json_object *b, json_object *a)
+{
+    json_object *pv = NULL;
+    const char *s = NULL;
+    int64_t dflt = 0;
+    bool bd;
+    int r;
+
+    if (body_str(b, "storageType", &s) < 0)
+        return -1;
+    if (s && !str_eq(s, json_str(a, "storage_type"))) {
+        err_set(ERR_INVALID, "the 'storageType' of storage array '%s' "
+                             "cannot change; register another array "
+                             "instead", json_str(a, "name"));
+        return -1;
+    }
+    if (json_object_object_get_ex(b, "storageArrayPluginId", &pv) && pv) {
+        char plugin[256];
+
+        if (api_ref_value(pv, "StorageArrayPlugin", "'storageArrayPluginId'",
+                          plugin, sizeof(plugin)) < 0)
+            return -1;
+        if (!str_eq(plugin, json_str(a, "plugin_id"))) {
+            err_set(ERR_INVALID, "the 'storageArrayPluginId' of storage "
+                                 "array '%s' cannot change",
+                    json_str(a, "name"));
+            return -1;
+        }
+    }
+    if ((r = json_get_bool(b, "defaultArray", &bd)) < 0)
+        return -1;
+    json_get_int64(a, "default_array", &dflt);
+    if (r == 0 && bd != (dflt != 0)) {
+        err_set(ERR_INVALID, "the 'defaultArray' of storage array '%s' "
+                             "cannot change", json_str(a, "name"));
+        return -1;
+    }
+    return 0;
+}
+
+int
+api_array_update(struct api_req *req, struct api_resp *resp)
+{
+    struct storage_view v = reader();
+    AUTOPTR(json_object) json_object *a = NULL, *b = NULL, *args = NULL;
+    AUTOPTR(json_object) json_object *hosts = NULL, *cur = NULL;
+    const char *name = NULL, *desc = NULL, *htext = NULL;
+    char id[256], jname[600], first[256];
+    char **admins = NULL, **la = NULL, *AUTOFREE mgr = NULL;
+    char *AUTOFREE newhosts = NULL;
+    size_t na = 0, nla = 0;
+    json_object *ud = NULL, *hj = NULL;
+    int64_t gen, dflt = 0;
+    bool set;
+    int rc = -1, ra;
+    LOCKS(l);
+
+    if (!(a = target(req, "StorageArray", id, sizeof(id))) ||
+        !(b = api_body_object(req)))
+        return -1;
+    json_get_int64(a, "default_array", &dflt);
+    if (body_id_check(b, "StorageArray", id) < 0 ||
+        common_members(b, model_type_find("StorageArray"), &name, &desc,
+                       &ud) < 0 ||
+        generation_check(b, a, "StorageArray", &gen) < 0 ||
+        array_fixed_members(b, a) < 0)
+        return -1;
+    if (name && str_eq(name, json_str(a, "name")))
+        name = NULL;
+    /* accessHosts: absent or equal to the current ones is no change; a
+     * default array's (none) may come back empty from a GET. */
+    if (json_object_object_get_ex(b, "accessHosts", &hj) && hj) {
+        if (dflt) {
+            if (!json_object_is_type(hj, json_type_array) ||
+                json_object_array_length(hj) > 0)
+                newhosts = xstrdup(json_to_text(hj));
+        } else {
+            if (access_hosts(b, &hosts, first, sizeof(first)) < 0)
+                return -1;
+            htext = json_str(a, "access_hosts");
+            cur = htext ? json_parse(htext, strlen(htext)) : NULL;
+            if (!cur)
+                err_clear();
+            if (!cur || strcmp(hosts_text(hosts), hosts_text(cur)) != 0)
+                newhosts = xstrdup(hosts_text(hosts));
+        }
+    }
+    ra = server_list(b, "adminServerIds", &admins, &na);
+    if (ra < 0)
+        return -1;
+    if (db_links_get(api_conf()->db, "storage_array_admins", id, &la,
+                     &nla) < 0)
+        goto out;
+    /* A list equal to the current one is no change (a GET body). */
+    set = ra == 0 && !same_servers(admins, na, la, nla);
+    if (!(mgr = db_manager_id(api_conf()->db)) ||
+        storage_check_array_update(&v, id, newhosts, admins, na, set,
+                                   mgr) < 0)
+        goto out;
+    args = json_object_new_object();
+    json_object_object_add(args, "id", json_object_new_string(id));
+    if (gen >= 0)
+        json_object_object_add(args, "generation",
+                               json_object_new_int64(gen));
+    if (name)
+        json_object_object_add(args, "name", json_object_new_string(name));
+    if (desc)
+        json_object_object_add(args, "description",
+                               json_object_new_string(desc));
+    if (ud)
+        json_object_object_add(args, "userData", json_object_get(ud));
+    if (set)
+        json_object_object_add(args, "admins", ids_json(admins, na));
+    if (newhosts)
+        json_object_object_add(args, "accessHosts",
+                               json_object_new_string(newhosts));
+    snprintf(jname, sizeof(jname), "Edit Storage Array: %s",
+             json_str(a, "name"));
+    /* The array exclusive; its admin servers, old and new, shared. */
+    if (lock_array(&l, a) < 0)
+        goto out;
+    lock_servers(&l, admins, na);
+    rc = submit(req, resp, jname, &l, "array.update", args, "StorageArray",
+                id, name ? name : json_str(a, "name"));
+ out:
+    db_ids_free(admins, na);
+    db_ids_free(la, nla);
+    return rc;
+}
+
 /* ---- POST /StorageArray/{id}/AccessGroup ---- */
 
 int
@@ -1322,4 +1487,90 @@ api_storage_element_update(struct api_req *req, struct api_resp *resp)
              name ? name : json_str(e, "name"));
     return submit(req, resp, jname, &l, "storageelement.update", args,
                   "StorageElement", id, name ? name : json_str(e, "name"));
+}
+
+/* ---- POST /FileServer/{id}/FileSystem, DELETE /FileSystem/{id}:
+ * OCFS2 file systems on LUNs (op_ocfs2.c) ---- */
+
+int
+api_filesystem_create(struct api_req *req, struct api_resp *resp)
+{
+    struct storage_view v = reader();
+    AUTOPTR(json_object) json_object *f = NULL, *b = NULL, *args = NULL;
+    AUTOPTR(json_object) json_object *e = NULL, *s = NULL;
+    const char *name = NULL, *desc = NULL;
+    char fsrv_id[256], element[256], pool[256], jname[600];
+    char *AUTOFREE mgr = NULL, *AUTOFREE id = NULL;
+    json_object *ud = NULL, *ev = NULL;
+    LOCKS(l);
+
+    if (!(f = target(req, "FileServer", fsrv_id, sizeof(fsrv_id))) ||
+        !(b = api_body_object(req)))
+        return -1;
+    if (common_members(b, model_type_find("FileSystem"), &name, &desc,
+                       &ud) < 0)
+        return -1;
+    if (!json_object_object_get_ex(b, "storageElementId", &ev) || !ev) {
+        err_set(ERR_INVALID, "a new file system needs 'storageElementId': "
+                             "the LUN (StorageElement) to make it on");
+        return -1;
+    }
+    if (api_ref_value(ev, "StorageElement", "'storageElementId'", element,
+                      sizeof(element)) != 0) {
+        if (err_code() == ERR_OK)
+            err_set(ERR_INVALID, "'storageElementId' must not be null");
+        return -1;
+    }
+    if (!(e = row_get("StorageElement", element)) ||
+        !(mgr = db_manager_id(api_conf()->db)) ||
+        storage_check_ocfs2_new(&v, fsrv_id, element, mgr, pool,
+                                sizeof(pool)) < 0 ||
+        !(s = row_get("Server", json_str(f, "server_id"))))
+        return -1;
+    if (!name)
+        name = json_str(e, "name");
+    id = model_id_new(model_type_find("FileSystem"));
+    args = json_object_new_object();
+    json_object_object_add(args, "id", json_object_new_string(id));
+    json_object_object_add(args, "fileServer", json_object_new_string(fsrv_id));
+    json_object_object_add(args, "element", json_object_new_string(element));
+    json_object_object_add(args, "name", json_object_new_string(name));
+    if (desc)
+        json_object_object_add(args, "description",
+                               json_object_new_string(desc));
+    if (ud)
+        json_object_object_add(args, "userData", json_object_get(ud));
+    snprintf(jname, sizeof(jname), "Create File System: %s on %s", name,
+             json_str(e, "name"));
+    lock_add(&l, "FileSystem", id, name, true);
+    lock_add(&l, "StorageElement", element, json_str(e, "name"), true);
+    lock_add(&l, "FileServer", fsrv_id, json_str(f, "name"), false);
+    lock_add(&l, "Server", json_str(s, "id"), json_str(s, "name"), false);
+    lock_add(&l, "ServerPool", pool, NULL, false);
+    return submit(req, resp, jname, &l, "filesystem.create", args,
+                  "FileSystem", id, name);
+}
+
+int
+api_filesystem_delete(struct api_req *req, struct api_resp *resp)
+{
+    struct storage_view v = reader();
+    AUTOPTR(json_object) json_object *fs = NULL, *args = NULL;
+    char id[256], jname[600];
+    LOCKS(l);
+
+    if (!(fs = target(req, "FileSystem", id, sizeof(id))) ||
+        storage_check_fs_delete(&v, id) < 0)
+        return -1;
+    args = json_object_new_object();
+    json_object_object_add(args, "id", json_object_new_string(id));
+    snprintf(jname, sizeof(jname), "Delete File System: %s",
+             json_str(fs, "name"));
+    lock_add(&l, "FileSystem", id, json_str(fs, "name"), true);
+    lock_add(&l, "StorageElement", json_str(fs, "storage_element_id"), NULL,
+             true);
+    lock_add(&l, "FileServer", json_str(fs, "file_server_id"), NULL, false);
+    lock_add(&l, "ServerPool", json_str(fs, "server_pool_id"), NULL, false);
+    return submit(req, resp, jname, &l, "filesystem.delete", args,
+                  "FileSystem", id, json_str(fs, "name"));
 }

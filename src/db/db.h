@@ -758,6 +758,9 @@ struct db_pool {
     int64_t nservers;        /* servers in the pool (read only) */
     int64_t nvms;            /* VMs (not templates) in the pool (read
                                 only) */
+    char *ocfs2_fs_name;     /* the first OCFS2 file system on a LUN
+                                that belongs to the pool, or NULL (read
+                                only) */
 };
 void db_pool_free(struct db_pool *p);
 DEFINE_AUTOPTR(db_pool, db_pool_free)
@@ -776,6 +779,9 @@ struct db_pool_member {
     int64_t active_vms;      /* VMs RUNNING, SUSPENDED, STARTING or
                                 STOPPING on it (read only) */
     char *active_vm_name;    /* the first of them by name, or NULL */
+    char *ocfs2_repo_name;   /* the first repository on an OCFS2 file
+                                system of its pool presented to it, or
+                                NULL (read only) */
 };
 void db_pool_member_free(struct db_pool_member *s);
 DEFINE_AUTOPTR(db_pool_member, db_pool_member_free)

@@ -48,6 +48,7 @@ db_pool_free(struct db_pool *p)
     xfree(p->user_data);
     xfree(p->virtual_ip);
     xfree(p->pool_fs_id);
+    xfree(p->ocfs2_fs_name);
     xfree(p->keymap);
     xfree(p->vm_start_policy);
     xfree(p->master_server_id);
@@ -71,6 +72,7 @@ db_pool_member_free(struct db_pool_member *s)
     xfree(s->agent_password);
     xfree(s->policy_id);
     xfree(s->active_vm_name);
+    xfree(s->ocfs2_repo_name);
     xfree(s);
 }
 
@@ -84,7 +86,9 @@ pool_get_on(struct db_conn *c, const char *id)
         "p.policy_id, (SELECT COUNT(*) FROM servers s "
         "WHERE s.server_pool_id = p.id), p.pool_file_system_id, "
         "(SELECT COUNT(*) FROM vms v WHERE v.server_pool_id = p.id AND "
-        "v.run_state != 'TEMPLATE') "
+        "v.run_state != 'TEMPLATE'), "
+        "(SELECT fo.name FROM file_systems f JOIN objects fo ON fo.id = f.id "
+        "WHERE f.server_pool_id = p.id ORDER BY fo.name LIMIT 1) "
         "FROM objects o JOIN server_pools p ON p.id = o.id "
         "LEFT JOIN objects mo ON mo.id = p.master_server_id "
         "WHERE o.id = ?1");
@@ -114,6 +118,7 @@ pool_get_on(struct db_conn *c, const char *id)
         p->nservers = sqlite3_column_int64(st, 13);
         p->pool_fs_id = db_col_strdup(st, 14);
         p->nvms = sqlite3_column_int64(st, 15);
+        p->ocfs2_fs_name = db_col_strdup(st, 16);
     } else if (rc == SQLITE_DONE) {
         err_set(ERR_NOT_FOUND, "ServerPool '%s' not found", id);
     } else {
@@ -148,7 +153,12 @@ member_get_on(struct db_conn *c, const char *id)
     sqlite3_stmt *st = db_stmt(c,
         "SELECT o.name, s.server_pool_id, po.name, s.manager_uuid, "
         "s.run_state, s.maintenance_mode, s.agent_password, s.policy_id, "
-        DB_ACTIVE_VMS " "
+        DB_ACTIVE_VMS ", "
+        "(SELECT ro.name FROM file_system_mounts m "
+        "JOIN file_systems f ON f.id = m.file_system_id "
+        "JOIN objects ro ON ro.id = m.repository_id "
+        "WHERE m.server_id = s.id AND f.server_pool_id = s.server_pool_id "
+        "ORDER BY ro.name LIMIT 1) "
         "FROM objects o JOIN servers s ON s.id = o.id "
         "LEFT JOIN objects po ON po.id = s.server_pool_id "
         "WHERE o.id = ?1");
@@ -172,6 +182,7 @@ member_get_on(struct db_conn *c, const char *id)
         s->policy_id = db_col_strdup(st, 7);
         s->active_vms = sqlite3_column_int64(st, 8);
         s->active_vm_name = db_col_strdup(st, 9);
+        s->ocfs2_repo_name = db_col_strdup(st, 10);
     } else if (rc == SQLITE_DONE) {
         err_set(ERR_NOT_FOUND, "Server '%s' not found", id);
     } else {
@@ -405,6 +416,13 @@ db_pool_check_remove(const struct db_pool *p, const struct db_pool_member *s)
                 s->active_vms > 1 ? ", ..." : "");
         return -1;
     }
+    if (s->ocfs2_repo_name) {
+        err_set(ERR_STATE, "cannot remove server '%s' from server pool '%s': "
+                           "repository '%s' on a LUN of the pool is "
+                           "presented to it; unpresent it first", s->name,
+                p->name, s->ocfs2_repo_name);
+        return -1;
+    }
     return 0;
 }
 
@@ -423,6 +441,12 @@ db_pool_check_delete(const struct db_pool *p)
                            "%lld VM%s; move or delete %s first", p->name,
                 (long long)p->nvms, p->nvms == 1 ? "" : "s",
                 p->nvms == 1 ? "it" : "them");
+        return -1;
+    }
+    if (p->ocfs2_fs_name) {
+        err_set(ERR_STATE, "cannot delete server pool '%s': OCFS2 file "
+                           "system '%s' on a LUN belongs to it; delete the "
+                           "file system first", p->name, p->ocfs2_fs_name);
         return -1;
     }
     return 0;

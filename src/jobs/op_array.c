@@ -1,7 +1,7 @@
 /*
  * op_array.c - storage arrays, access groups and storage elements as job
- * operations (array.create/refresh/delete, accessgroup.create/member/
- * delete, storageelement.update) and their rules (storage.h:
+ * operations (array.create/update/refresh/delete, accessgroup.create/
+ * member/delete, storageelement.update) and their rules (storage.h:
  * storage_check_array_*(), storage_check_group_member()); see
  * docs/STORAGE.md, "Storage arrays".
  *
@@ -11,7 +11,9 @@
  * undo data and events): read and check through a storage_view, scan the
  * array through its admin server with no transaction open, then check
  * again inside job_txn_begin(), write rows, events and the undo journal
- * (storage_int.h) and commit with sto_finish(). Access group and element
+ * (storage_int.h) and commit with sto_finish(). A refresh and an edit
+ * that changes the access hosts reconcile the elements with the scan in
+ * one shared function (array_reconcile()). Access group and element
  * changes touch no host: one transaction each (ONE_TXN_RUN).
  *
  * Threads: operations run on job workers; nothing here keeps state.
@@ -78,44 +80,139 @@ element_use(const struct storage_view *v, const char *id, char *out,
     return 0;
 }
 
+/*
+ * Whether an array other than @except (may be NULL) has access host @host
+ * (canonical): 1 with ERR_EXISTS naming it, 0 when none has, -1.
+ */
+static int
+host_taken(const struct storage_view *v, const char *host, const char *except)
+{
+    char **ids = NULL;
+    size_t n = 0, i;
+    int rc = 0;
+
+    if (sto_sv_ids(v, "StorageArray", NULL, NULL, &ids, &n) < 0)
+        return -1;
+    for (i = 0; i < n && rc == 0; i++) {
+        AUTOPTR(json_object) json_object *a = NULL, *hosts = NULL;
+        size_t k;
+
+        if (str_eq(ids[i], except))
+            continue;
+        if (!(a = sto_sv_get(v, "StorageArray", ids[i]))) {
+            rc = -1;
+            break;
+        }
+        hosts = json_parse_text(json_str(a, "access_hosts"));
+        for (k = 0; hosts && json_object_is_type(hosts, json_type_array) &&
+                    k < json_object_array_length(hosts) && rc == 0; k++) {
+            if (str_eq(json_str(json_object_array_get_idx(hosts, k),
+                            "accessHost"), host)) {
+                err_set(ERR_EXISTS, "storage array '%s' already has access "
+                                    "host '%s'", sto_rname(a), host);
+                rc = 1;
+            }
+        }
+        if (rc == 0)
+            err_clear();
+    }
+    sto_ids_free(ids, n);
+    return rc;
+}
+
 int
 storage_check_array_new(const struct storage_view *v, const char *host,
                         char *const *admins, size_t nadmins, const char *mgr)
 {
-    char **ids = NULL;
-    size_t n = 0, i;
-    int rc = -1;
-
     if (nadmins == 0) {
         err_set(ERR_INVALID, "a storage array needs at least one admin "
                              "server ('adminServerIds')");
         return -1;
     }
-    if (sto_sv_ids(v, "StorageArray", NULL, NULL, &ids, &n) < 0)
+    if (host_taken(v, host, NULL) != 0)
         return -1;
-    for (i = 0; i < n; i++) {
-        AUTOPTR(json_object) json_object *a = sto_sv_get(v, "StorageArray",
-                                                     ids[i]);
-        AUTOPTR(json_object) json_object *hosts = NULL;
-        size_t k;
+    return storage_check_admins(v, admins, nadmins, "admin server", mgr);
+}
 
-        if (!a)
-            goto cleanup;
-        hosts = json_parse_text(json_str(a, "access_hosts"));
-        for (k = 0; hosts && json_object_is_type(hosts, json_type_array) &&
-                    k < json_object_array_length(hosts); k++) {
-            if (str_eq(json_str(json_object_array_get_idx(hosts, k),
-                            "accessHost"), host)) {
-                err_set(ERR_EXISTS, "storage array '%s' already has access "
-                                    "host '%s'", sto_rname(a), host);
-                goto cleanup;
-            }
-        }
-        err_clear();
+/* The first RUNNING server of @ids. Caller frees; NULL when none runs
+ * (no error recorded). */
+static char *
+first_running(const struct storage_view *v, char *const *ids, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (sto_running(v, ids[i]))
+            return xstrdup(ids[i]);
     }
-    rc = storage_check_admins(v, admins, nadmins, "admin server", mgr);
- cleanup:
-    sto_ids_free(ids, n);
+    return NULL;
+}
+
+int
+storage_check_array_update(const struct storage_view *v, const char *id,
+                           const char *hosts, char *const *admins,
+                           size_t nadmins, bool set_admins, const char *mgr)
+{
+    AUTOPTR(json_object) json_object *a = sto_sv_get(v, "StorageArray", id);
+    AUTOPTR(json_object) json_object *h = NULL;
+    char **cur = NULL, *s = NULL;
+    size_t ncur = 0, k, nh;
+    int rc = -1;
+
+    if (!a)
+        return -1;
+    if (hosts && !(h = json_parse_text(hosts)))
+        return -1;
+    nh = h && json_object_is_type(h, json_type_array)
+             ? json_object_array_length(h) : 0;
+    if (sto_jint(a, "default_array", 0)) {
+        /* Its LUNs are the ones no array of ours offers: nothing to scan
+         * and nobody to scan through. */
+        if ((set_admins && nadmins > 0) || (h && nh > 0) ||
+            (h && !json_object_is_type(h, json_type_array))) {
+            err_set(ERR_STATE, "storage array '%s' is a default array: it "
+                               "has no admin servers or access hosts",
+                    sto_rname(a));
+            return -1;
+        }
+        return 0;
+    }
+    if (set_admins) {
+        if (nadmins == 0) {
+            err_set(ERR_INVALID, "a storage array needs at least one admin "
+                                 "server ('adminServerIds')");
+            return -1;
+        }
+        if (storage_check_admins(v, admins, nadmins, "admin server", mgr) < 0)
+            return -1;
+    }
+    if (!h)
+        return 0;
+    if (nh == 0) {
+        err_set(ERR_INVALID, "a storage array needs at least one access "
+                             "host ('accessHosts')");
+        return -1;
+    }
+    for (k = 0; k < nh; k++) {
+        if (host_taken(v, json_str(json_object_array_get_idx(h, k),
+                                   "accessHost"), id) != 0)
+            return -1;
+    }
+    /* New access hosts are scanned (the LUNs follow the new portal). */
+    if (!set_admins) {
+        if (sto_sv_links(v, "storage_array_admins", id, &cur, &ncur) < 0)
+            return -1;
+        admins = cur;
+        nadmins = ncur;
+    }
+    if ((s = first_running(v, admins, nadmins)))
+        rc = 0;
+    else
+        err_set(ERR_STATE, "cannot change the access hosts of storage array "
+                           "'%s': none of its admin servers is running to "
+                           "scan them through", sto_rname(a));
+    xfree(s);
+    sto_ids_free(cur, ncur);
     return rc;
 }
 
@@ -160,15 +257,12 @@ storage_check_array_delete(const struct storage_view *v, const char *id)
 static char *
 array_acting(const struct storage_view *v, json_object *a)
 {
-    char **ids = NULL, *found = NULL;
-    size_t n = 0, i;
+    char **ids = NULL, *found;
+    size_t n = 0;
 
     if (sto_sv_links(v, "storage_array_admins", json_str(a, "id"), &ids, &n) < 0)
         return NULL;
-    for (i = 0; i < n && !found; i++) {
-        if (sto_running(v, ids[i]))
-            found = xstrdup(ids[i]);
-    }
+    found = first_running(v, ids, n);
     sto_ids_free(ids, n);
     if (!found)
         err_set(ERR_STATE, "storage array '%s' has no running admin server",
@@ -428,6 +522,133 @@ array_create_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     return rc;
 }
 
+/*
+ * Journal the element lists of array @id's access groups: deleting an
+ * element drops its memberships (ON DELETE CASCADE), and the undo puts
+ * the lists back after the elements. Once per operation, before the
+ * first delete.
+ */
+static int
+jr_group_elements(struct db_txn *t, json_object *u, const char *id)
+{
+    struct storage_view tv = { NULL, t };
+    char **ags = NULL;
+    size_t n = 0, i;
+    int rc = 0;
+
+    if (sto_sv_ids(&tv, "AccessGroup", "storage_array_id", id, &ags, &n) < 0)
+        return -1;
+    for (i = 0; i < n && rc == 0; i++)
+        rc = sto_jr_links(t, u, "access_group_elements", ags[i]);
+    sto_ids_free(ags, n);
+    return rc;
+}
+
+/*
+ * Inside @t: make the storage elements of array @a (a row) what a scan of
+ * its portal found (@f, @nf LUNs), journaling into @u: a LUN with a known
+ * page 83 id keeps its element (size updated, present again), a new one
+ * becomes an element of the array's first volume group, and an element
+ * whose LUN is gone is deleted (its access group memberships journaled
+ * for the undo) -- or kept with present=false and a WARNING event while a
+ * VM disk mapping or a file system uses it. *added
+ * and *gone count the elements made and deleted. Shared by array.refresh
+ * and array.update (new access hosts), so both treat LUNs alike.
+ */
+static int
+array_reconcile(struct job_ctx *ctx, struct db_txn *t, json_object *u,
+                json_object *a, const struct found_lun *f, size_t nf,
+                size_t *added, size_t *gone)
+{
+    struct storage_view tv = { NULL, t };
+    const char *id = json_str(a, "id");
+    char **els = NULL, **vgs = NULL;
+    size_t ne = 0, nvg = 0, i, k;
+    bool *seen = NULL;
+    int rc = -1;
+
+    *added = *gone = 0;
+    if (sto_sv_ids(&tv, "StorageElement", "storage_array_id", id, &els, &ne) < 0 ||
+        sto_sv_ids(&tv, "VolumeGroup", "storage_array_id", id, &vgs, &nvg) < 0)
+        goto out;
+    if (nvg == 0) {
+        err_set(ERR_STATE, "storage array '%s' has no volume group",
+                sto_rname(a));
+        goto out;
+    }
+    seen = xcalloc(ne + 1, sizeof(*seen));
+    for (i = 0; i < nf; i++) {
+        bool known = false;
+
+        for (k = 0; k < ne && !known; k++) {
+            AUTOPTR(json_object) json_object *e = sto_sv_get(&tv,
+                                                         "StorageElement",
+                                                         els[k]);
+            AUTOPTR(json_object) json_object *cols = NULL;
+
+            if (!e)
+                goto out;
+            if (!str_eq(json_str(e, "page83_id"), f[i].l.page83))
+                continue;
+            known = seen[k] = true;
+            if (sto_jint(e, "size", 0) == (int64_t)f[i].l.size_bytes &&
+                sto_jint(e, "present", 1) == 1)
+                continue;
+            cols = json_object_new_object();
+            json_object_object_add(cols, "size", json_object_new_int64(
+                                       (int64_t)f[i].l.size_bytes));
+            json_object_object_add(cols, "present", json_object_new_int(1));
+            if (sto_jr_row(t, u, "StorageElement", els[k]) < 0 ||
+                db_txn_row_update(t, sto_mt("StorageElement"), els[k], cols,
+                                  true) < 0)
+                goto out;
+        }
+        if (!known) {
+            if (element_insert(ctx, t, u, id, vgs[0], &f[i]) < 0)
+                goto out;
+            (*added)++;
+        }
+    }
+    for (k = 0; k < ne; k++) {
+        AUTOPTR(json_object) json_object *e = NULL;
+        char what[300];
+        int used;
+
+        if (seen[k])
+            continue;
+        if (!(e = sto_sv_get(&tv, "StorageElement", els[k])) ||
+            (used = element_use(&tv, els[k], what, sizeof(what))) < 0 ||
+            sto_jr_row(t, u, "StorageElement", els[k]) < 0)
+            goto out;
+        if (used) {
+            AUTOPTR(json_object) json_object *cols = json_object_new_object();
+
+            json_object_object_add(cols, "present", json_object_new_int(0));
+            if (db_txn_row_update(t, sto_mt("StorageElement"), els[k], cols,
+                                  true) < 0 ||
+                sto_ev(ctx, t, SEV_WARNING, "storageelement.missing",
+                   "StorageElement", els[k], sto_rname(e), "LUN '%s' of storage "
+                   "array '%s' is gone but kept: it is used by %s",
+                   sto_rname(e), sto_rname(a), what) < 0)
+                goto out;
+        } else {
+            if ((*gone == 0 && jr_group_elements(t, u, id) < 0) ||
+                db_txn_row_delete(t, sto_mt("StorageElement"), els[k]) < 0 ||
+                sto_ev(ctx, t, SEV_INFORMATIONAL, "storageelement.deleted",
+                   "StorageElement", els[k], sto_rname(e), "LUN '%s' of storage "
+                   "array '%s' is gone", sto_rname(e), sto_rname(a)) < 0)
+                goto out;
+            (*gone)++;
+        }
+    }
+    rc = 0;
+ out:
+    xfree(seen);
+    sto_ids_free(els, ne);
+    sto_ids_free(vgs, nvg);
+    return rc;
+}
+
 static int
 array_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
 {
@@ -435,12 +656,12 @@ array_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     struct storage_view rv = { db, NULL }, tv = { NULL, NULL };
     const char *id = json_str(args, "id");
     AUTOPTR(json_object) json_object *a = NULL, *u = sto_undo_new();
-    char *AUTOFREE sid = NULL, host[256], **els = NULL, **vgs = NULL;
+    AUTOPTR(json_object) json_object *cols = NULL;
+    char *AUTOFREE sid = NULL, host[256];
     struct found_lun *f = NULL;
-    size_t nf = 0, ne = 0, nvg = 0, i, k, added = 0, gone = 0;
+    size_t nf = 0, added = 0, gone = 0;
     struct hv_conn *c = NULL;
     struct db_txn *t = NULL;
-    bool *seen = NULL;
     unsigned port = 3260;
     int rc = -1;
 
@@ -463,87 +684,14 @@ array_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
         goto out;
     tv.t = t;
     if (storage_check_array_reachable(&tv, id) < 0 ||
-        sto_sv_ids(&tv, "StorageElement", "storage_array_id", id, &els, &ne) < 0 ||
-        sto_sv_ids(&tv, "VolumeGroup", "storage_array_id", id, &vgs, &nvg) < 0)
+        array_reconcile(ctx, t, u, a, f, nf, &added, &gone) < 0)
         goto fail;
-    if (nvg == 0) {
-        err_set(ERR_STATE, "storage array '%s' has no volume group",
-                sto_rname(a));
+    cols = json_object_new_object();
+    json_object_object_add(cols, "refreshed_ms",
+                           json_object_new_int64(time_now_ms()));
+    if (sto_jr_row(t, u, "StorageArray", id) < 0 ||
+        db_txn_row_update(t, sto_mt("StorageArray"), id, cols, false) < 0)
         goto fail;
-    }
-    seen = xcalloc(ne + 1, sizeof(*seen));
-    for (i = 0; i < nf; i++) {
-        bool known = false;
-
-        for (k = 0; k < ne && !known; k++) {
-            AUTOPTR(json_object) json_object *e = sto_sv_get(&tv,
-                                                         "StorageElement",
-                                                         els[k]);
-            AUTOPTR(json_object) json_object *cols = NULL;
-
-            if (!e)
-                goto fail;
-            if (!str_eq(json_str(e, "page83_id"), f[i].l.page83))
-                continue;
-            known = seen[k] = true;
-            if (sto_jint(e, "size", 0) == (int64_t)f[i].l.size_bytes &&
-                sto_jint(e, "present", 1) == 1)
-                continue;
-            cols = json_object_new_object();
-            json_object_object_add(cols, "size", json_object_new_int64(
-                                       (int64_t)f[i].l.size_bytes));
-            json_object_object_add(cols, "present", json_object_new_int(1));
-            if (sto_jr_row(t, u, "StorageElement", els[k]) < 0 ||
-                db_txn_row_update(t, sto_mt("StorageElement"), els[k], cols,
-                                  true) < 0)
-                goto fail;
-        }
-        if (!known) {
-            if (element_insert(ctx, t, u, id, vgs[0], &f[i]) < 0)
-                goto fail;
-            added++;
-        }
-    }
-    for (k = 0; k < ne; k++) {
-        AUTOPTR(json_object) json_object *e = NULL;
-        char what[300];
-        int used;
-
-        if (seen[k])
-            continue;
-        if (!(e = sto_sv_get(&tv, "StorageElement", els[k])) ||
-            (used = element_use(&tv, els[k], what, sizeof(what))) < 0 ||
-            sto_jr_row(t, u, "StorageElement", els[k]) < 0)
-            goto fail;
-        if (used) {
-            AUTOPTR(json_object) json_object *cols = json_object_new_object();
-
-            json_object_object_add(cols, "present", json_object_new_int(0));
-            if (db_txn_row_update(t, sto_mt("StorageElement"), els[k], cols,
-                                  true) < 0 ||
-                sto_ev(ctx, t, SEV_WARNING, "storageelement.missing",
-                   "StorageElement", els[k], sto_rname(e), "LUN '%s' of storage "
-                   "array '%s' is gone but kept: it is used by %s",
-                   sto_rname(e), sto_rname(a), what) < 0)
-                goto fail;
-        } else {
-            if (db_txn_row_delete(t, sto_mt("StorageElement"), els[k]) < 0 ||
-                sto_ev(ctx, t, SEV_INFORMATIONAL, "storageelement.deleted",
-                   "StorageElement", els[k], sto_rname(e), "LUN '%s' of storage "
-                   "array '%s' is gone", sto_rname(e), sto_rname(a)) < 0)
-                goto fail;
-            gone++;
-        }
-    }
-    {
-        AUTOPTR(json_object) json_object *cols = json_object_new_object();
-
-        json_object_object_add(cols, "refreshed_ms",
-                               json_object_new_int64(time_now_ms()));
-        if (sto_jr_row(t, u, "StorageArray", id) < 0 ||
-            db_txn_row_update(t, sto_mt("StorageArray"), id, cols, false) < 0)
-            goto fail;
-    }
     if (sto_ev(ctx, t, SEV_INFORMATIONAL, "storagearray.refreshed",
            "StorageArray", id, sto_rname(a), "storage array '%s' refreshed: %zu "
            "LUN%s, %zu new, %zu gone", sto_rname(a), nf, nf == 1 ? "" : "s",
@@ -558,10 +706,163 @@ array_refresh_run(struct job_ctx *ctx, json_object *args, json_object **undo)
  out:
     if (c)
         storage_hv->close(c);
-    xfree(seen);
     xfree(f);
-    sto_ids_free(els, ne);
-    sto_ids_free(vgs, nvg);
+    return rc;
+}
+
+/* A stale @gen (>= 0, the request's generation) against array row @a:
+ * ERR_CONFLICT. */
+static int
+array_gen_check(json_object *a, int64_t gen)
+{
+    if (gen < 0 || gen == sto_jint(a, "generation", 0))
+        return 0;
+    err_set(ERR_CONFLICT, "StorageArray '%s' was changed by someone else: "
+                          "the request was made from generation %" PRId64
+                          " but it is at generation %" PRId64,
+            sto_rname(a), gen, sto_jint(a, "generation", 0));
+    return -1;
+}
+
+/* Append ", @item" (or @item first) to the list in @buf. */
+static void
+what_add(char *buf, size_t size, const char *item)
+{
+    size_t len = strlen(buf);
+
+    if (len < size)
+        snprintf(buf + len, size - len, "%s%s", len ? ", " : "", item);
+}
+
+/*
+ * array.update {id, generation?, name?, description?, userData?,
+ * admins? [server ids], accessHosts? (JSON text, canonical)}: new access
+ * hosts are scanned first (their first portal, through a running admin
+ * server, no transaction open): a portal that does not answer fails the
+ * job and nothing changes. Then one transaction: the rules again, the
+ * row, the admin links, and with new hosts the elements reconciled with
+ * the new portal's LUNs (array_reconcile(), as a refresh).
+ */
+static int
+array_update_run(struct job_ctx *ctx, json_object *args, json_object **undo)
+{
+    struct db *db = job_db(ctx);
+    struct storage_view rv = { db, NULL }, tv = { NULL, NULL };
+    const char *id = json_str(args, "id");
+    const char *hosts = json_str(args, "accessHosts");
+    const char *name = json_str(args, "name");
+    const char *desc = json_str(args, "description"), *cur_desc;
+    AUTOPTR(json_object) json_object *a = NULL, *cols = NULL;
+    AUTOPTR(json_object) json_object *u = sto_undo_new();
+    char **admins = NULL, **cur = NULL, *AUTOFREE mgr = NULL;
+    char *AUTOFREE sid = NULL, host[256], what[700];
+    char item[400];
+    struct found_lun *f = NULL;
+    size_t na = 0, ncur = 0, nf = 0, added = 0, gone = 0;
+    json_object *adm = NULL, *ud = NULL;
+    int64_t gen = sto_jint(args, "generation", -1);
+    struct hv_conn *c = NULL;
+    struct db_txn *t = NULL;
+    unsigned port = 3260;
+    bool set;
+    int rc = -1;
+
+    (void)undo;
+    if (!id) {
+        err_set(ERR_INVALID, "array.update needs 'id'");
+        return -1;
+    }
+    set = json_object_object_get_ex(args, "admins", &adm) && adm;
+    if (sto_json_ids(adm, "admins", &admins, &na) < 0)
+        return -1;
+    if (!(mgr = sto_manager_uuid(db)) ||
+        !(a = sto_sv_get(&rv, "StorageArray", id)) ||
+        array_gen_check(a, gen) < 0 ||
+        storage_check_array_update(&rv, id, hosts, admins, na, set, mgr) < 0)
+        goto out;
+    if (hosts) {
+        if (array_portal(hosts, host, sizeof(host), &port) < 0 ||
+            (!set && sto_sv_links(&rv, "storage_array_admins", id, &cur,
+                                  &ncur) < 0))
+            goto out;
+        if (!(sid = first_running(&rv, set ? admins : cur, set ? na : ncur))) {
+            err_set(ERR_STATE, "storage array '%s' has no running admin "
+                               "server", sto_rname(a));
+            goto out;
+        }
+        job_progress(ctx, "connecting to admin server %s", sid);
+        if (!(c = storage_server_open(db, sid)) ||
+            array_scan(ctx, c, host, port, &f, &nf) < 0)
+            goto out;
+        storage_hv->close(c);
+        c = NULL;
+    }
+    if (!(t = job_txn_begin(ctx)))
+        goto out;
+    tv.t = t;
+    json_object_put(a);
+    if (!(a = db_txn_row_get(t, sto_mt("StorageArray"), id)) ||
+        array_gen_check(a, gen) < 0 ||
+        storage_check_array_update(&tv, id, hosts, admins, na, set, mgr) < 0 ||
+        sto_jr_row(t, u, "StorageArray", id) < 0)
+        goto fail;
+    what[0] = '\0';
+    cols = json_object_new_object();
+    if (name && !str_eq(name, sto_rname(a))) {
+        sto_set_str(cols, "name", name);
+        snprintf(item, sizeof(item), "name (was '%s')", sto_rname(a));
+        what_add(what, sizeof(what), item);
+    }
+    cur_desc = json_str(a, "description");
+    if (desc && !str_eq(desc, cur_desc ? cur_desc : "")) {
+        sto_set_str(cols, "description", desc);
+        what_add(what, sizeof(what), "description");
+    }
+    if (json_object_object_get_ex(args, "userData", &ud) && ud) {
+        sto_set_str(cols, "user_data", json_to_text(ud));
+        what_add(what, sizeof(what), "userData");
+    }
+    if (set) {
+        if (sto_jr_links(t, u, "storage_array_admins", id) < 0 ||
+            db_txn_links_set(t, "storage_array_admins", id, admins, na) < 0)
+            goto fail;
+        what_add(what, sizeof(what), "admin servers");
+    }
+    if (hosts) {
+        sto_set_str(cols, "access_hosts", hosts);
+        json_object_object_add(cols, "refreshed_ms",
+                               json_object_new_int64(time_now_ms()));
+    }
+    if (db_txn_row_update(t, sto_mt("StorageArray"), id, cols, true) < 0)
+        goto fail;
+    /* Events of the elements name the array by its new name. */
+    json_object_put(a);
+    if (!(a = db_txn_row_get(t, sto_mt("StorageArray"), id)))
+        goto fail;
+    if (hosts) {
+        if (array_reconcile(ctx, t, u, a, f, nf, &added, &gone) < 0)
+            goto fail;
+        snprintf(item, sizeof(item), "access hosts (%s:%u: %zu LUN%s, %zu "
+                 "new, %zu gone)", host, port, nf, nf == 1 ? "" : "s", added,
+                 gone);
+        what_add(what, sizeof(what), item);
+    }
+    if (sto_ev(ctx, t, SEV_INFORMATIONAL, "storagearray.updated",
+           "StorageArray", id, sto_rname(a), "storage array '%s' updated: %s",
+           sto_rname(a), what[0] ? what : "no member changed") < 0)
+        goto fail;
+    job_set_result(ctx, "StorageArray", id, sto_rname(a));
+    rc = sto_finish(ctx, t, 0, u);
+    t = NULL;
+    goto out;
+ fail:
+    db_txn_rollback(t);
+ out:
+    if (c)
+        storage_hv->close(c);
+    xfree(f);
+    sto_ids_free(admins, na);
+    sto_ids_free(cur, ncur);
     return rc;
 }
 
@@ -817,6 +1118,9 @@ const struct job_op_type op_array_create = {
 };
 const struct job_op_type op_array_refresh = {
     "array.refresh", array_refresh_run, storage_undo, true,
+};
+const struct job_op_type op_array_update = {
+    "array.update", array_update_run, storage_undo, true,
 };
 const struct job_op_type op_array_delete = {
     "array.delete", array_delete_run, storage_undo, true,

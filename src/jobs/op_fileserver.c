@@ -47,6 +47,8 @@ struct probe {
     struct hv_space space;
     char *ovsrepo;         /* .ovsrepo at its root, or NULL */
     char *error;           /* PROBE_FAILED: why */
+    bool ocfs2;            /* an OCFS2 file system on a LUN (path: the
+                              LUN's device) */
 };
 
 static void
@@ -76,13 +78,15 @@ probe_all(struct job_ctx *ctx, struct hv_conn *c, json_object *fsrv,
         if (p[i].state != PROBE_OK)
             continue;
         job_progress(ctx, "probing %s", p[i].path);
-        fs.kind = local ? "local" : "nfs";
+        fs.kind = p[i].ocfs2 ? "ocfs2" : local ? "local" : "nfs";
         fs.host = local ? NULL : json_str(fsrv, "access_host");
         fs.path = p[i].path;
         if (sto_probe(c, &fs, "", &p[i].space, &p[i].ovsrepo) == 0)
             continue;
         if (err_code() == ERR_NOT_FOUND) {
-            p[i].state = local ? PROBE_KEEP : PROBE_MISSING;
+            /* A local directory may come later; a LUN's file system
+             * that is gone is gone. */
+            p[i].state = local && !p[i].ocfs2 ? PROBE_KEEP : PROBE_MISSING;
         } else {
             p[i].state = PROBE_FAILED;
             p[i].error = xstrdup(err_message());
@@ -361,6 +365,7 @@ gather(struct job_ctx *ctx, struct db *db, struct hv_conn *c,
         }
         p[n].path = xstrdup(json_str(fs, "path") ? json_str(fs, "path") : "");
         p[n].fs_id = xstrdup(known[k]);
+        p[n].ocfs2 = json_str(fs, "storage_element_id") != NULL;
         /* A NETWORK server that no longer exports it: missing. */
         p[n].state = network && !only ? PROBE_MISSING : PROBE_OK;
         n++;
@@ -935,11 +940,19 @@ storage_local_sync(struct job_ctx *ctx, struct db_txn *t,
         }
     }
     for (k = 0; k < nknown; k++) {
-        AUTOPTR(json_object) json_object *scratch = sto_undo_new();
+        AUTOPTR(json_object) json_object *scratch = NULL;
+        AUTOPTR(json_object) json_object *fs = NULL;
         struct probe p;
 
         if (seen[k])
             continue;
+        /* OCFS2 file systems on LUNs are not local disks: they stay
+         * (POST /FileServer/{id}/FileSystem; op_ocfs2.c). */
+        if (!(fs = sto_sv_get(&tv, "FileSystem", known[k])))
+            goto out;
+        if (json_str(fs, "storage_element_id"))
+            continue;
+        scratch = sto_undo_new();
         memset(&p, 0, sizeof(p));
         p.fs_id = known[k];
         p.state = PROBE_MISSING;

@@ -551,6 +551,26 @@ storage_check_repo_create(const struct storage_view *v, const char *fs_id,
 
     if (!fs || storage_check_share_path(share) < 0)
         return -1;
+    if (json_str(fs, "storage_element_id")) {
+        AUTOPTR(json_object) json_object *cl = NULL;
+
+        if (share && share[0]) {
+            err_set(ERR_INVALID, "a repository on a LUN takes its whole "
+                                 "OCFS2 file system '%s': 'sharePath' must be "
+                                 "empty", sto_rname(fs));
+            return -1;
+        }
+        if (!json_str(fs, "server_pool_id") ||
+            !(cl = sto_sv_get(v, "ServerPool", json_str(fs, "server_pool_id"))))
+            return -1;
+        if (!sto_jint(cl, "clustered", 0)) {
+            err_set(ERR_STATE, "cannot create a repository on file system "
+                               "'%s': repositories on a LUN are only for "
+                               "clustered server pools, and '%s' is not "
+                               "clustered", sto_rname(fs), sto_rname(cl));
+            return -1;
+        }
+    }
     if (!sto_jint(fs, "present", 1)) {
         err_set(ERR_STATE, "cannot create a repository on file system '%s': "
                            "its file server no longer offers it (refresh "
@@ -660,7 +680,24 @@ storage_check_present(const struct storage_view *v, const char *repo_id,
                 sto_rname(r), sto_rname(fs));
         return -1;
     }
-    if (str_eq(json_str(fsrv, "file_server_type"), "LOCAL") &&
+    if (json_str(fs, "storage_element_id")) {
+        /* On a LUN: the servers of the file system's clustered pool that
+         * reach the LUN (docs/STORAGE.md, "Repositories on a LUN"). */
+        if (!str_eq(json_str(s, "server_pool_id"),
+                    json_str(fs, "server_pool_id"))) {
+            err_set(ERR_STATE, "cannot present repository '%s' to server "
+                               "'%s': it is on a LUN whose OCFS2 file system "
+                               "belongs to server pool '%s', and only that "
+                               "pool's servers mount it", sto_rname(r),
+                    sto_rname(s), sto_sv_name(v, "ServerPool",
+                                              json_str(fs, "server_pool_id"),
+                                              other, sizeof(other)));
+            return -1;
+        }
+        if (storage_check_element_access(v, server_id,
+                                         json_str(fs, "storage_element_id")) < 0)
+            return -1;
+    } else if (str_eq(json_str(fsrv, "file_server_type"), "LOCAL") &&
         !str_eq(json_str(fsrv, "server_id"), server_id)) {
         err_set(ERR_STATE, "cannot present repository '%s' to server '%s': "
                            "it is on the local storage of server '%s', which "
@@ -1597,6 +1634,10 @@ hv_undo(struct db *db, json_object *undo)
             rc = sto_host_build(db, fs, repo, share, text ? text : "");
         else if (str_eq(action, "ovsrepo"))
             rc = sto_host_ovsrepo(db, fs, repo, share, text ? text : "", NULL);
+        else if (str_eq(action, "fs_make") || str_eq(action, "fs_wipe"))
+            rc = sto_host_fs(db, server, json_str(a, "device"),
+                             str_eq(action, "fs_make"), json_str(a, "label"),
+                             json_str(a, "cluster"));
         else {
             err_set(ERR_INVALID, "undo: unknown host action '%s'",
                     action ? action : "?");
@@ -1656,5 +1697,7 @@ const struct job_op_type *const job_ops_storage[] = {
     &op_repo_release, &op_repo_take, &op_repo_refresh, &op_repo_delete,
     &op_array_create, &op_array_refresh, &op_array_delete, &op_group_create,
     &op_group_member, &op_group_delete, &op_element_update,
+    &op_array_update,
+    &op_fs_create, &op_fs_delete,
     NULL,
 };

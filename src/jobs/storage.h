@@ -48,7 +48,9 @@ struct hv_conn *storage_repo_open(struct db *db, const char *repo_id,
 
 /*
  * The hv_fs of file system @fs_id: kind "nfs" (host = its file server's
- * access host, path = export) or "local" (path = directory), plus the
+ * access host, path = export), "local" (path = directory) or "ocfs2" (on
+ * a LUN: path = the LUN's device; acted for by its file server's server
+ * when RUNNING, else by a RUNNING server of its pool), plus the
  * repository share path when @repo_id is given (else ""). Strings point
  * into *hold (free with json_object_put()). *admin (may be NULL): the
  * server to act through for this file system when no repository mount
@@ -176,6 +178,17 @@ int storage_check_server_delete(const struct storage_view *v,
 int storage_check_array_new(const struct storage_view *v, const char *host,
                             char *const *admins, size_t nadmins,
                             const char *mgr);
+/* Array @id may be edited to access hosts @hosts (JSON text of canonical
+ * [{accessHost, accessPort}]; NULL: unchanged) and admin servers @admins
+ * (@set_admins false: unchanged). A default array takes neither when
+ * non-empty (ERR_STATE); else at least one admin server and one access
+ * host (ERR_INVALID), the servers known (ERR_NOT_FOUND) and owned by
+ * @mgr (ERR_STATE), no host of another array's (ERR_EXISTS), and with
+ * new hosts one of the (new) admin servers RUNNING (ERR_STATE). */
+int storage_check_array_update(const struct storage_view *v, const char *id,
+                               const char *hosts, char *const *admins,
+                               size_t nadmins, bool set_admins,
+                               const char *mgr);
 /* Array @id may be deleted: not a default array, no element used (by a
  * VM disk mapping or a file system): ERR_STATE. */
 int storage_check_array_delete(const struct storage_view *v,
@@ -193,6 +206,33 @@ int storage_check_group_member(const struct storage_view *v,
                                const char *ref, bool add);
 /* "iqn.1988-12.com.oracle:<hex digits of @server_id>". Caller frees. */
 char *storage_initiator_iqn(const char *server_id);
+
+/* ---- op_ocfs2.c: OCFS2 file systems on LUNs (docs/STORAGE.md,
+ * "Repositories on a LUN") ---- */
+
+/* Server @server_id reaches storage element @element_id: its iSCSI
+ * initiator is in an access group of the element's array that lists the
+ * element or lists no element (ERR_STATE with what to do otherwise). */
+int storage_check_element_access(const struct storage_view *v,
+                                 const char *server_id,
+                                 const char *element_id);
+/*
+ * An OCFS2 file system may be made on storage element @element_id
+ * through local file server @fsrv_id: the file server is LOCAL and its
+ * server RUNNING, owned by @mgr and in a clustered pool (its id into
+ * @pool) -- LUN repositories are only for clustered pools --, the element
+ * is present and used by nothing (no file system, no VM disk mapping),
+ * and the server reaches it. ERR_NOT_FOUND, ERR_INVALID, ERR_STATE.
+ */
+int storage_check_ocfs2_new(const struct storage_view *v,
+                            const char *fsrv_id, const char *element_id,
+                            const char *mgr, char *pool, size_t size);
+/* File system @fs_id may be deleted: an OCFS2 file system on a LUN (NFS
+ * and local ones come and go with refreshes) holding no repository. */
+int storage_check_fs_delete(const struct storage_view *v, const char *fs_id);
+/* The device path of storage element @e (a row) as its servers see it
+ * (hv_lun_device() of its array's first access host). Caller frees. */
+char *storage_element_device(const struct storage_view *v, json_object *e);
 
 /* ---- op_fileserver.c: servers ---- */
 

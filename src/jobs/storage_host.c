@@ -139,6 +139,42 @@ file_server_admin(struct db *db, json_object *fsrv)
     return found;
 }
 
+/*
+ * The server to act through for OCFS2 file system @fsys (a row): the
+ * server of its file server @fsrv (which made it and reaches the LUN)
+ * when that runs, else the first RUNNING server of the file system's
+ * pool. NULL with ERR_STATE when none. Caller frees.
+ */
+static char *
+ocfs2_admin(struct db *db, json_object *fsys, json_object *fsrv)
+{
+    const struct model_type *mt = model_type_find("Server");
+    const char *pool = json_str(fsys, "server_pool_id");
+    const char *own = json_str(fsrv, "server_id");
+    char **ids = NULL, *found = NULL;
+    size_t n = 0, i;
+
+    if (!pool) {
+        err_set(ERR_STATE, "file system '%s' belongs to no server pool",
+                json_str(fsys, "name"));
+        return NULL;
+    }
+    if (own && server_running(db, own))
+        return xstrdup(own);
+    if (db_row_ids(db, mt, "server_pool_id", pool, &ids, &n) < 0)
+        return NULL;
+    for (i = 0; i < n && !found; i++) {
+        if (server_running(db, ids[i]))
+            found = xstrdup(ids[i]);
+    }
+    db_ids_free(ids, n);
+    if (!found)
+        err_set(ERR_STATE, "neither the server that made file system '%s' "
+                           "nor any server of its pool is running",
+                json_str(fsys, "name"));
+    return found;
+}
+
 int
 storage_fs_spec(struct db *db, const char *fs_id, struct hv_fs *fs,
                 json_object **hold, char **admin)
@@ -160,7 +196,12 @@ storage_fs_spec(struct db *db, const char *fs_id, struct hv_fs *fs,
         goto fail;
     json_object_object_add(h, "server", fsrv);
     type = json_str(fsrv, "file_server_type");
-    if (type && strcmp(type, "LOCAL") == 0) {
+    if (json_str(fsys, "storage_element_id")) {
+        fs->kind = "ocfs2";
+        fs->host = NULL;
+        if (admin && !(*admin = ocfs2_admin(db, fsys, fsrv)))
+            goto fail;
+    } else if (type && strcmp(type, "LOCAL") == 0) {
         fs->kind = "local";
         fs->host = NULL;
         if (admin) {

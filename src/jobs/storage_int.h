@@ -285,6 +285,17 @@ sto_finish(struct job_ctx *ctx, struct db_txn *t, int rc, json_object *undo);
 char *
 sto_manager_uuid(struct db *db);
 
+/* Make (@make: an OCFS2 file system labelled @label for cluster
+ * @cluster) or wipe the file system on LUN device @device through server
+ * @server (op_ocfs2.c; the host actions "fs_make"/"fs_wipe" of an
+ * undo). A driver that cannot wipe: 0 with a WARNING logged. */
+int
+sto_host_fs(struct db *db, const char *server, const char *device, bool make,
+            const char *label, const char *cluster);
+
+/* op_ocfs2.c: OCFS2 file systems on LUNs. */
+extern const struct job_op_type op_fs_create;
+extern const struct job_op_type op_fs_delete;
 /* op_fileserver.c: file servers and file systems. */
 extern const struct job_op_type op_fsrv_create;
 extern const struct job_op_type op_fsrv_update;
@@ -302,6 +313,7 @@ extern const struct job_op_type op_repo_delete;
 /* op_array.c: storage arrays, access groups, storage elements. */
 extern const struct job_op_type op_array_create;
 extern const struct job_op_type op_array_refresh;
+extern const struct job_op_type op_array_update;
 extern const struct job_op_type op_array_delete;
 extern const struct job_op_type op_group_create;
 extern const struct job_op_type op_group_member;

@@ -86,6 +86,8 @@ static const struct model_field server_fields[] = {
       "CpuCompatibilityGroup", NULL },
     { "serverPoolId", MF_REF, "server_pool_id", "ServerPool", NULL },
     { "ethernetPortIds", MF_REFLIST, NULL, "EthernetPort", "server_id" },
+    { "storageInitiatorIds", MF_REFLIST, NULL, "StorageInitiator",
+      "server_id" },
     /* Extensions. */
     { "libvirtUri", MF_STRING, "libvirt_uri", NULL, NULL },
     { "inboundMigrationLocked", MF_BOOL, "inbound_migration_locked", NULL,
@@ -316,6 +318,11 @@ static const struct model_field file_system_fields[] = {
     { "fileServerId", MF_REF, "file_server_id", "FileServer", NULL },
     { "serverPoolIds", MF_REFLIST, NULL, "ServerPool",
       "pool_file_system_id" },
+    /* An OCFS2 file system on a LUN: the LUN, and (extension) the
+     * clustered pool whose servers share it; null for NFS and local. */
+    { "storageElementId", MF_REF, "storage_element_id", "StorageElement",
+      NULL },
+    { "clusterServerPoolId", MF_REF, "server_pool_id", "ServerPool", NULL },
 };
 
 static const struct model_child file_system_children[] = {

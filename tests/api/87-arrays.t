@@ -2,8 +2,10 @@
 # server's iSCSI initiator, registering the simulated iSCSI server
 # sim-iscsi (target iqn.2026-01.test.sim:storage, lun-0 1 GiB and lun-1
 # 2 GiB) through sim-1, its volume group and storage elements, refresh,
-# storage element edits, access groups (elements and initiators added and
-# removed) and delete; and every refusal (400/404/409 before any job).
+# array edits (PUT /StorageArray/{id}: name, admin servers, access hosts,
+# default arrays, a new portal that does not answer), storage element
+# edits, access groups (elements and initiators added and removed) and
+# delete; and every refusal (400/404/409 before any job).
 # LUNs that appear and go are tests/api/storage.sh (it makes files).
 #
 # sim-1 and sim-3 are (re)discovered with ownership, sim-2 without, so
@@ -26,6 +28,18 @@ GET /Job/${D1}?wait=30
 status 200
 expect jobRunState SUCCESS
 capture S1 resultId.value
+
+=== discover sim-3 with ownership
+POST /Server/discover?serverName=sim-3
+body "agent-secret"
+status 200
+capture D3 id.value
+
+=== sim-3 is discovered
+GET /Job/${D3}?wait=30
+status 200
+expect jobRunState SUCCESS
+capture S3 resultId.value
 
 === discover sim-2 without ownership
 POST /Server/discover?serverName=sim-2&takeOwnershipIfUnowned=false
@@ -228,6 +242,275 @@ expect [0].id.value ${E0}
 === refresh of an unknown array
 PUT /StorageArray/0004fb00003300000000000000000000/refresh
 status 404
+
+# ---- PUT /StorageArray/{id} -----------------------------------------------------------
+
+=== read the array to edit it
+GET /StorageArray/${SA}
+auth ro
+status 200
+capture WHOLE $
+capture GEN generation
+capture AH accessHosts
+capture AD adminServerIds
+capture PL storageArrayPluginId
+
+=== PUT the array exactly as GET returned it
+PUT /StorageArray/${SA}
+body ${WHOLE}
+status 200
+expect name "Edit Storage Array: ${ANAME}"
+capture ED1 id.value
+
+=== the edit changes nothing and succeeds
+GET /Job/${ED1}?wait=30
+status 200
+expect jobRunState SUCCESS
+expect resultId.value ${SA}
+
+=== the array is as it was, its elements too (no rescan)
+GET /StorageArray/${SA}
+auth ro
+status 200
+expect name ${ANAME}
+expect-count accessHosts 1
+expect-count adminServerIds 1
+expect-count storageElementIds 2
+expect storageElementIds[0].value ${E0}
+capture GEN generation
+
+=== edit name and description with a GET body (identity members equal)
+PUT /StorageArray/${SA}
+body {"id": {"value": "${SA}"}, "name": "${ANAME}-ed", "description": "edited", "generation": ${GEN}, "storageType": "ISCSI", "storageArrayPluginId": ${PL}, "defaultArray": false, "useChap": false, "validated": true, "accessHosts": ${AH}, "adminServerIds": ${AD}}
+status 200
+expect name "Edit Storage Array: ${ANAME}"
+capture ED2 id.value
+
+=== the rename succeeds, under the new name
+GET /Job/${ED2}?wait=30
+status 200
+expect jobRunState SUCCESS
+expect resultId.name ${ANAME}-ed
+
+=== renamed
+GET /StorageArray/${SA}
+auth ro
+status 200
+expect name ${ANAME}-ed
+expect description edited
+expect accessHosts[0].accessHost sim-iscsi
+expect-count storageElementIds 2
+
+=== the event names what changed
+GET /Event?object=${SA}&limit=100
+auth ro
+status 200
+expect-body storagearray.updated
+expect-body name (was '${ANAME}')
+
+=== admin servers sim-1 and sim-3
+PUT /StorageArray/${SA}
+body {"adminServerIds": [{"value": "${S1}"}, "${S3}"]}
+status 200
+capture ED3 id.value
+
+=== the admin servers change
+GET /Job/${ED3}?wait=30
+status 200
+expect jobRunState SUCCESS
+
+=== GET shows both
+GET /StorageArray/${SA}
+auth ro
+status 200
+expect-count adminServerIds 2
+expect-body "${S1}"
+expect-body "${S3}"
+capture GEN generation
+
+=== an array keeps at least one admin server
+PUT /StorageArray/${SA}
+body {"adminServerIds": []}
+status 400
+expect message ~at least one admin server
+
+=== an unknown admin server
+PUT /StorageArray/${SA}
+body {"adminServerIds": ["${S1}", "${NOSRV}"]}
+status 404
+expect message ~not found
+
+=== an admin server this Manager does not own
+PUT /StorageArray/${SA}
+body {"adminServerIds": ["${S1}", "${S2}"]}
+status 409
+expect message ~does not own
+
+=== the access hosts cannot be emptied
+PUT /StorageArray/${SA}
+body {"accessHosts": []}
+status 400
+expect message ~accessHosts
+
+=== a bad access host
+PUT /StorageArray/${SA}
+body {"accessHosts": [{"accessHost": "bad host!"}]}
+status 400
+
+=== the storage type cannot change
+PUT /StorageArray/${SA}
+body {"storageType": "FIBRECHANNEL"}
+status 400
+expect message ~'storageType' of storage array '${ANAME}-ed' cannot change
+
+=== nor the plug-in
+PUT /StorageArray/${SA}
+body {"storageArrayPluginId": {"value": "oracle.other.plugin"}}
+status 400
+expect message ~cannot change
+
+=== nor defaultArray
+PUT /StorageArray/${SA}
+body {"defaultArray": true}
+status 400
+expect message ~'defaultArray'
+
+=== a body naming another array
+PUT /StorageArray/${SA}
+body {"id": {"value": "Unmanaged iSCSI Storage Array"}, "name": "x"}
+status 400
+
+=== a stale generation
+PUT /StorageArray/${SA}
+body {"name": "stale", "generation": 0}
+status 409
+expect message ~generation
+
+=== read-only users cannot edit arrays
+PUT /StorageArray/${SA}
+auth ro
+body {"name": "ro"}
+status 403
+
+=== operators neither
+PUT /StorageArray/${SA}
+auth op
+body {"name": "op"}
+status 403
+
+=== an unknown array
+PUT /StorageArray/0004fb00003300000000000000000000
+body {"name": "x"}
+status 404
+
+=== access hosts on a portal that does not answer
+PUT /StorageArray/${SA}
+body {"accessHosts": [{"accessHost": "nosuch-iscsi"}]}
+status 200
+expect name "Edit Storage Array: ${ANAME}-ed"
+capture ED4 id.value
+
+=== the job fails: the new portal is scanned first
+GET /Job/${ED4}?wait=30
+status 200
+expect jobRunState FAILURE
+expect error.type SERVER_UNREACHABLE
+expect error.message ~nosuch-iscsi
+
+=== and nothing changed: hosts, elements, generation
+GET /StorageArray/${SA}
+auth ro
+status 200
+expect generation ${GEN}
+expect-count accessHosts 1
+expect accessHosts[0].accessHost sim-iscsi
+expect-count storageElementIds 2
+expect storageElementIds[0].value ${E0}
+expect storageElementIds[1].value ${E1}
+
+=== a second access host: the first portal is scanned again
+PUT /StorageArray/${SA}
+body {"generation": ${GEN}, "accessHosts": [{"accessHost": "SIM-ISCSI"}, {"accessHost": "extra-${RAND}", "accessPort": 3261}]}
+status 200
+capture ED5 id.value
+
+=== the hosts change
+GET /Job/${ED5}?wait=30
+status 200
+expect jobRunState SUCCESS
+
+=== both hosts; the same LUNs keep their elements
+GET /StorageArray/${SA}
+auth ro
+status 200
+expect-count accessHosts 2
+expect accessHosts[0].accessHost sim-iscsi
+expect accessHosts[1].accessHost extra-${RAND}
+expect accessHosts[1].accessPort 3261
+expect-count storageElementIds 2
+expect storageElementIds[0].value ${E0}
+expect storageElementIds[1].value ${E1}
+
+=== no new array may use the added host
+POST /StorageArray
+body {"name": "again", "accessHosts": [{"accessHost": "extra-${RAND}"}], "adminServerIds": ["${S1}"]}
+status 409
+expect message ~already has access host 'extra-${RAND}'
+
+=== a default array takes no admin servers
+PUT /StorageArray/Unmanaged%20iSCSI%20Storage%20Array
+body {"adminServerIds": ["${S1}"]}
+status 409
+expect message "storage array 'Unmanaged iSCSI Storage Array' is a default array: it has no admin servers or access hosts"
+
+=== nor access hosts
+PUT /StorageArray/Unmanaged%20FibreChannel%20Storage%20Array
+body {"accessHosts": [{"accessHost": "sim-iscsi"}]}
+status 409
+expect message ~is a default array
+
+=== read the default array
+GET /StorageArray/Unmanaged%20iSCSI%20Storage%20Array
+auth ro
+status 200
+capture DGEN generation
+
+=== a default array may be renamed (its GET members unchanged)
+PUT /StorageArray/Unmanaged%20iSCSI%20Storage%20Array
+body {"name": "iSCSI LUNs ${RAND}", "generation": ${DGEN}, "storageType": "ISCSI", "defaultArray": true, "accessHosts": [], "adminServerIds": [], "storageArrayPluginId": {"value": "${SCSIPLUGIN}"}}
+status 200
+expect name "Edit Storage Array: Unmanaged iSCSI Storage Array"
+capture ED6 id.value
+
+=== renamed
+GET /Job/${ED6}?wait=30
+status 200
+expect jobRunState SUCCESS
+
+=== under its new name
+GET /StorageArray/Unmanaged%20iSCSI%20Storage%20Array
+auth ro
+status 200
+expect name "iSCSI LUNs ${RAND}"
+expect defaultArray true
+expect-count adminServerIds 0
+
+=== and back
+PUT /StorageArray/Unmanaged%20iSCSI%20Storage%20Array
+body {"name": "Unmanaged iSCSI Storage Array"}
+status 200
+capture ED7 id.value
+
+=== renamed back
+GET /Job/${ED7}?wait=30
+status 200
+expect jobRunState SUCCESS
+
+=== as Oracle VM names it
+GET /StorageArray/Unmanaged%20iSCSI%20Storage%20Array
+auth ro
+status 200
+expect name "Unmanaged iSCSI Storage Array"
 
 # ---- PUT /StorageElement/{id} -------------------------------------------------------
 

@@ -24,6 +24,14 @@
 #              deleted, or kept present=false while a repository is on it
 #   local      a repository on sim-1's local storage lives under
 #              <data>/sim/local/sim-1/OVS/local-sim-1/<share path>
+#   arrays     LUN files that appear and go under <data>/sim/iscsi/
+#              sim-iscsi/<iqn>/ become and stop being storage elements on
+#              refresh; a portal that does not answer fails the refresh
+#   arrayedit  a second portal sim-iscsi2 (<data>/sim/iscsi/sim-iscsi2/
+#              <iqn>/lun-0, 1 GiB): an array edited from sim-iscsi to
+#              sim-iscsi2 loses sim-iscsi's elements and gets the new
+#              LUN's; another array cannot take sim-iscsi2 (409); new
+#              admin servers scan it
 #
 # Only the daemon started here is signalled, by PID.
 #
@@ -514,6 +522,76 @@ if [ "$JSTATE" = SUCCESS ] && [ "$ST" = 404 ] && [ -f "$TGT/lun-0" ]; then
     tap ok "arrays: deleting the array leaves the LUN files"
 else
     tap fail "arrays: delete" "$JSTATE $JERROR" "$ST"
+fi
+
+# ---- arrayedit ----
+
+# A second simulated portal, sim-iscsi2, with one target and one 1 GiB LUN.
+TGT2="$SIM/iscsi/sim-iscsi2/iqn.2026-01.test.sim:other"
+mkdir -p "$TGT2" && truncate -s 1G "$TGT2/lun-0"
+SB=
+run POST /StorageArray "{\"name\": \"san-edit\", \"accessHosts\": [{\"accessHost\": \"sim-iscsi\"}], \"adminServerIds\": [\"$S1\"]}" &&
+    SB=$RESULT
+req GET "/StorageArray/$SB/StorageElement"
+OLDEL=$(printf '%s' "$BODY" | tr -d '\n' | sed 's/},{"id"/}\n{"id"/g' |
+    sed -n 's/^.*{"id" *: *{[^}]*"value" *: *"\([^"]*\)".*/\1/p')
+if [ -n "$SB" ] && [ "$(printf '%s\n' "$OLDEL" | grep -c .)" = 2 ]; then
+    tap ok "arrayedit: san-edit registered on sim-iscsi (two elements)"
+else
+    tap fail "arrayedit: san-edit registered" "$JSTATE $JERROR" "$BODY"
+fi
+run PUT "/StorageArray/$SB" '{"accessHosts": [{"accessHost": "sim-iscsi2", "accessPort": 3260}]}'
+req GET "/StorageArray/$SB/StorageElement"
+if [ "$JSTATE" = SUCCESS ] && [ "$(jcount page83Id)" = 1 ] &&
+    printf '%s' "$BODY" | grep -q '"size" *: *1073741824' &&
+    printf '%s' "$BODY" | grep -q '"storageTargetName" *: *"iqn.2026-01.test.sim:other"'; then
+    tap ok "arrayedit: moved to sim-iscsi2: one element, 1 GiB, target iqn.2026-01.test.sim:other"
+else
+    tap fail "arrayedit: moved to sim-iscsi2" "$JSTATE $JERROR" "$BODY"
+fi
+GONE=0
+for e in $OLDEL; do
+    req GET "/StorageElement/$e"
+    [ "$ST" = 404 ] && GONE=$((GONE + 1))
+done
+req GET "/StorageArray/$SB"
+if [ "$GONE" = 2 ] && printf '%s' "$BODY" | grep -q '"accessHost" *: *"sim-iscsi2"' &&
+    ! printf '%s' "$BODY" | grep -q '"accessHost" *: *"sim-iscsi"'; then
+    tap ok "arrayedit: the LUNs of sim-iscsi are gone; the array's host is sim-iscsi2"
+else
+    tap fail "arrayedit: old LUNs gone" "$GONE of 2 gone" "$BODY"
+fi
+req GET "/Event?object=$SB&limit=100"
+if printf '%s' "$BODY" | grep -q '"type" *: *"storagearray.updated"' &&
+    printf '%s' "$BODY" | grep -q 'access hosts (sim-iscsi2:3260: 1 LUN, 1 new, 2 gone)'; then
+    tap ok "arrayedit: event storagearray.updated names the new portal and the LUN counts"
+else
+    tap fail "arrayedit: storagearray.updated event" "$BODY"
+fi
+SC=
+run POST /StorageArray "{\"name\": \"san-other\", \"accessHosts\": [{\"accessHost\": \"sim-iscsi\"}], \"adminServerIds\": [\"$S3\"]}" &&
+    SC=$RESULT
+run PUT "/StorageArray/$SC" '{"accessHosts": [{"accessHost": "sim-iscsi2"}]}'
+if [ -n "$SC" ] && [ "$ST" = 409 ] &&
+    printf '%s' "$BODY" | grep -q "storage array 'san-edit' already has access host 'sim-iscsi2'"; then
+    tap ok "arrayedit: sim-iscsi is free again; a second array cannot take sim-iscsi2 (409)"
+else
+    tap fail "arrayedit: access host already used" "$JSTATE $JERROR" "$ST $BODY"
+fi
+truncate -s 2M "$TGT2/lun-3"
+run PUT "/StorageArray/$SB" "{\"adminServerIds\": [\"$S3\"], \"accessHosts\": [{\"accessHost\": \"sim-iscsi2\"}, {\"accessHost\": \"sim-iscsi2-alt\"}]}"
+req GET "/StorageArray/$SB/StorageElement"
+if [ "$JSTATE" = SUCCESS ] && [ "$(jcount page83Id)" = 2 ] &&
+    printf '%s' "$BODY" | grep -q '"size" *: *2097152'; then
+    tap ok "arrayedit: new admin server and a second host: sim-iscsi2 scanned through sim-3, its new LUN found"
+else
+    tap fail "arrayedit: rescan through the new admin server" "$JSTATE $JERROR" "$BODY"
+fi
+run DELETE "/StorageArray/$SB" && run DELETE "/StorageArray/$SC"
+if [ "$JSTATE" = SUCCESS ] && [ -f "$TGT2/lun-0" ]; then
+    tap ok "arrayedit: both arrays deleted, the LUN files stay"
+else
+    tap fail "arrayedit: delete" "$JSTATE $JERROR"
 fi
 
 # ---- the end ----
