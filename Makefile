@@ -54,14 +54,14 @@ JOBS_SRCS := src/jobs/engine.c src/jobs/locks.c src/jobs/ops.c \
 	src/jobs/op_event.c src/jobs/op_user.c src/jobs/op_server.c \
 	src/jobs/op_pool.c src/jobs/storage_host.c \
 	src/jobs/op_storage.c src/jobs/op_fileserver.c \
-	src/jobs/op_repository.c src/jobs/op_array.c src/jobs/op_ocfs2.c src/jobs/op_vdisk.c src/jobs/op_import.c \
+	src/jobs/op_repository.c src/jobs/op_array.c src/jobs/op_ocfs2.c src/jobs/op_network.c src/jobs/op_netport.c src/jobs/op_vnic.c src/jobs/op_vdisk.c src/jobs/op_import.c \
 	src/jobs/storage_template.c
 EVENTS_SRCS := src/events/events.c
 AUTH_SRCS := src/auth/password.c src/auth/session.c src/auth/authz.c
 API_SRCS := src/api/dispatch.c src/api/api_object.c src/api/api_session.c \
 	src/api/api_user.c src/api/api_openapi.c src/api/api_job.c \
 	src/api/api_event.c src/api/api_update.c src/api/api_server.c \
-	src/api/api_pool.c src/api/api_storage.c src/api/api_vdisk.c
+	src/api/api_pool.c src/api/api_storage.c src/api/api_vdisk.c src/api/api_jobreq.c
 HTTP_SRCS := src/http/server.c src/http/request.c src/http/response.c \
 	src/http/static.c src/http/cert.c src/http/wait.c
 HV_SRCS := src/hv/libvirt.c src/hv/uri.c src/hv/sim.c src/hv/simstore.c

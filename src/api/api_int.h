@@ -4,7 +4,12 @@
 #ifndef OVMM_API_INT_H
 #define OVMM_API_INT_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include "api/api.h"
+#include "jobs/jobs.h"
 #include "model/model.h"
 #include "routes.h" /* handler prototypes, generated */
 
@@ -52,5 +57,68 @@ int api_ref_value(json_object *v, const char *type, const char *what,
 
 /* Set @resp's body to @body (taking the reference), status 200. */
 void api_reply(struct api_resp *resp, json_object *body);
+
+/* ---- helpers of the mutating handlers (api_jobreq.c) ---- */
+
+struct job_object_req;
+/*
+ * A lock request: @n objects. Ids and names are copies (the rows they
+ * come from are freed before the job is submitted); API_LOCKS declares one
+ * that frees them when it goes out of scope.
+ */
+struct api_locks {
+    struct job_object_req v[512];
+    char *ids[512];
+    char *names[512];
+    size_t n;
+    bool overflow;      /* more objects than fit: the request is refused */
+};
+
+void api_locks_release(struct api_locks *l);
+#define API_LOCKS(l)                                                       \
+    struct api_locks l __attribute__((cleanup(api_locks_release))) = {   \
+        .n = 0                                                             \
+    }
+/* Lock @id of @type (@name for the lock view; NULL: none), exclusive or
+ * shared; a second request for one id keeps the stronger. NULL @id is
+ * ignored; more than fit marks @l overflowed (the submit refuses). */
+void api_lock_add(struct api_locks *l, const char *type, const char *id,
+                  const char *name, bool exclusive);
+/* Shared locks on the servers @ids. */
+void api_lock_servers(struct api_locks *l, char *const *ids, size_t n);
+/* Submit a one-operation job @job_name running @op with @args (borrowed)
+ * holding @l and answer with the Job. @rtype/@rid/@rname: the resultId
+ * known up front (@rid NULL: the job sets it). */
+int api_submit(struct api_req *req, struct api_resp *resp,
+               const char *job_name, const struct api_locks *l,
+               const char *op, json_object *args, const char *rtype,
+               const char *rid, const char *rname);
+/* Row @id of @type from the reader; NULL with ERR_NOT_FOUND. */
+json_object *api_row_get(const char *type, const char *id);
+/* The object of the {id} path segment (segment 1): its row, the id
+ * copied into @id. */
+json_object *api_target(struct api_req *req, const char *type, char *id,
+                        size_t size);
+/* Member @key of @b as a list of Server ids (SimpleIds or strings) into
+ * *ids (new, *n entries, duplicates dropped, at most 64). 1 when absent
+ * or null, 0, -1 (ERR_INVALID). Free with db_ids_free(). */
+int api_server_list(json_object *b, const char *key, char ***ids,
+                    size_t *n);
+/* A JSON array of the strings @ids. */
+json_object *api_ids_json(char *const *ids, size_t n);
+/* The body's string member @key: 0 with *out (NULL when absent/null),
+ * -1 (ERR_INVALID) when not a string. */
+int api_body_str(json_object *b, const char *key, const char **out);
+/* name / description / userData of a create or edit body, checked
+ * against type @t; absent ones NULL. */
+int api_common_members(json_object *b, const struct model_type *t,
+                       const char **name, const char **desc,
+                       json_object **ud);
+/* A 'generation' in @b older than @row's: 409 (ERR_CONFLICT). *gen: the
+ * body's, -1 when absent. */
+int api_generation_check(json_object *b, json_object *row,
+                         const char *type, int64_t *gen);
+/* The body's id (when given) must be @id, the object of the path. */
+int api_body_id_check(json_object *b, const char *type, const char *id);
 
 #endif

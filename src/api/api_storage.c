@@ -40,14 +40,11 @@
 #include "util/alloc.h"
 #include "util/err.h"
 #include "util/json.h"
-#include "util/log.h"
 #include "util/str.h"
 
-LOG_MODULE("api");
-
 #define NFS_PLUGIN "oracle.generic.NFSPlugin.GenericNFSPlugin (1.1.0)"
-#define DESCRIPTION_MAX 4000
-#define MAX_SERVERS 64
+
+
 
 static struct storage_view
 reader(void)
@@ -57,269 +54,9 @@ reader(void)
     return v;
 }
 
-/* Row @id of @type from the reader; NULL with ERR_NOT_FOUND. */
-static json_object *
-row_get(const char *type, const char *id)
-{
-    return db_row_get(api_conf()->db, model_type_find(type), id);
-}
-
-/* The object of the {id} segment: its row, the id copied into @id. */
-static json_object *
-target(struct api_req *req, const char *type, char *id, size_t size)
-{
-    if (api_segment(req, 1, id, size) < 0)
-        return NULL;
-    return row_get(type, id);
-}
-
-/*
- * Member @key of @b as a list of Server ids (SimpleIds or strings) into
- * *ids (new array, *n entries, duplicates dropped). 1 when absent or
- * null, 0, -1 (ERR_INVALID).
- */
-static int
-server_list(json_object *b, const char *key, char ***ids, size_t *n)
-{
-    json_object *a;
-    size_t i, k, len;
-    char id[256], what[80];
-
-    *ids = NULL;
-    *n = 0;
-    if (!json_object_object_get_ex(b, key, &a) || !a)
-        return 1;
-    if (!json_object_is_type(a, json_type_array)) {
-        err_set(ERR_INVALID, "'%s' must be an array of Server SimpleIds",
-                key);
-        return -1;
-    }
-    len = json_object_array_length(a);
-    if (len > MAX_SERVERS) {
-        err_set(ERR_INVALID, "'%s' names more than %d servers", key,
-                MAX_SERVERS);
-        return -1;
-    }
-    *ids = xcalloc(len + 1, sizeof(**ids));
-    for (i = 0; i < len; i++) {
-        bool dup = false;
-
-        snprintf(what, sizeof(what), "'%s'[%zu]", key, i);
-        if (api_ref_value(json_object_array_get_idx(a, i), "Server", what, id,
-                      sizeof(id)) != 0) {
-            if (err_code() == ERR_OK)
-                err_set(ERR_INVALID, "%s must not be null", what);
-            db_ids_free(*ids, *n);
-            *ids = NULL;
-            *n = 0;
-            return -1;
-        }
-        for (k = 0; k < *n; k++)
-            dup = dup || strcmp((*ids)[k], id) == 0;
-        if (!dup)
-            (*ids)[(*n)++] = xstrdup(id);
-    }
-    return 0;
-}
-
-static json_object *
-ids_json(char *const *ids, size_t n)
-{
-    json_object *a = json_object_new_array();
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        json_object_array_add(a, json_object_new_string(ids[i]));
-    return a;
-}
-
-/* The body's string member @key: 0 with *out (NULL when absent/null). */
-static int
-body_str(json_object *b, const char *key, const char **out)
-{
-    *out = NULL;
-    return json_get_string(b, key, out) < 0 ? -1 : 0;
-}
-
-/* name / description / userData of a create or edit body, checked. */
-static int
-common_members(json_object *b, const struct model_type *t, const char **name,
-               const char **desc, json_object **ud)
-{
-    json_object *v;
-
-    *ud = NULL;
-    if (body_str(b, "name", name) < 0 || body_str(b, "description", desc)
-            < 0)
-        return -1;
-    if (*name && model_name_check(t, *name) < 0)
-        return -1;
-    if (*desc && strlen(*desc) > DESCRIPTION_MAX) {
-        err_set(ERR_INVALID, "'description' is longer than %d characters",
-                DESCRIPTION_MAX);
-        return -1;
-    }
-    if (json_object_object_get_ex(b, "userData", &v) && v) {
-        if (model_user_data_check(v) < 0)
-            return -1;
-        *ud = v;
-    }
-    return 0;
-}
-
-/* A stale 'generation' of the body against @row: 409. -1 when bad. */
-static int
-generation_check(json_object *b, json_object *row, const char *type,
-                 int64_t *gen)
-{
-    json_object *v;
-    int64_t cur = 0;
-
-    *gen = -1;
-    if (!json_object_object_get_ex(b, "generation", &v) || !v)
-        return 0;
-    if (!json_object_is_type(v, json_type_int)) {
-        err_set(ERR_INVALID, "'generation' must be an integer");
-        return -1;
-    }
-    *gen = json_object_get_int64(v);
-    json_get_int64(row, "generation", &cur);
-    if (*gen != cur) {
-        err_set(ERR_CONFLICT, "%s '%s' was changed since it was read: the "
-                              "request is from generation %" PRId64 ", the "
-                              "object is at generation %" PRId64 "; read "
-                              "it again and retry", type, json_str(row, "name"),
-                *gen, cur);
-        return -1;
-    }
-    return 0;
-}
-
-/* The body's id (when given) must be the object of the path. */
-static int
-body_id_check(json_object *b, const char *type, const char *id)
-{
-    json_object *v;
-    char bid[256];
-
-    if (!json_object_object_get_ex(b, "id", &v) || !v)
-        return 0;
-    if (api_ref_value(v, type, "the body's id", bid, sizeof(bid)) < 0)
-        return -1;
-    if (strcmp(bid, id) != 0) {
-        err_set(ERR_INVALID, "the body's id '%s' is not the object in the "
-                             "path '%s'", bid, id);
-        return -1;
-    }
-    return 0;
-}
-
-/*
- * A lock request: @n objects. Ids and names are copies (the rows they
- * come from are freed before the job is submitted); LOCKS declares one
- * that frees them when it goes out of scope.
- */
-struct locks {
-    struct job_object_req v[512];
-    char *ids[512];
-    char *names[512];
-    size_t n;
-    bool overflow;      /* more objects than fit: the request is refused */
-};
-
-static void
-locks_release(struct locks *l)
-{
-    size_t i;
-
-    for (i = 0; i < l->n; i++) {
-        xfree(l->ids[i]);
-        xfree(l->names[i]);
-    }
-    l->n = 0;
-}
-
-#define LOCKS(l) struct locks l __attribute__((cleanup(locks_release))) = \
-    { .n = 0 }
-
-static void
-lock_add(struct locks *l, const char *type, const char *id, const char *name,
-         bool exclusive)
-{
-    size_t i;
-
-    if (!id)
-        return;
-    for (i = 0; i < l->n; i++) {
-        if (strcmp(l->v[i].id, id) == 0) {
-            l->v[i].exclusive = l->v[i].exclusive || exclusive;
-            return;
-        }
-    }
-    if (l->n >= sizeof(l->v) / sizeof(l->v[0])) {
-        l->overflow = true;
-        return;
-    }
-    l->ids[l->n] = xstrdup(id);
-    l->names[l->n] = xstrdup(name ? name : "");
-    l->v[l->n].type = type;
-    l->v[l->n].id = l->ids[l->n];
-    l->v[l->n].name = l->names[l->n];
-    l->v[l->n].exclusive = exclusive;
-    l->n++;
-}
-
-/*
- * Submit a one-operation job @job_name running @op with @args (borrowed)
- * holding @l, and answer with the Job. @rtype/@rid/@rname: the resultId
- * known up front (NULL: the job sets it).
- */
-static int
-submit(struct api_req *req, struct api_resp *resp, const char *job_name,
-       const struct locks *l, const char *op, json_object *args,
-       const char *rtype, const char *rid, const char *rname)
-{
-    struct job_op_req jop = { 0 };
-    struct job_req jr = { 0 };
-    int64_t job_id = 0;
-
-    jop.op = op;
-    jop.description = job_name;
-    jop.args = args;
-    jr.name = job_name;
-    jr.user = req->ident.name;
-    jr.objects = l->v;
-    jr.nobjects = l->n;
-    jr.ops = &jop;
-    jr.nops = 1;
-    jr.result_type = rid ? rtype : NULL;
-    jr.result_id = rid;
-    jr.result_name = rid ? rname : NULL;
-    if (l->overflow) {
-        err_set(ERR_INVALID, "job '%s' would need more than %zu object "
-                             "locks", job_name, l->n);
-        return -1;
-    }
-    if (jobs_submit(&jr, &job_id) < 0)
-        return -1;
-    log_info("request %" PRIu64 ": '%s' by '%s' is job %" PRId64, req->id,
-             job_name, req->ident.name, job_id);
-    return api_reply_job(req, resp, job_id);
-}
-
-/* Shared locks on the servers @ids (names looked up for the lock view). */
-static void
-lock_servers(struct locks *l, char *const *ids, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        lock_add(l, "Server", ids[i], NULL, false);
-}
-
 /* Shared locks on the admin and refresh servers of file server @id. */
 static int
-lock_fileserver_servers(struct locks *l, const char *id, char ***a,
+lock_fileserver_servers(struct api_locks *l, const char *id, char ***a,
                         size_t *na, char ***r, size_t *nr)
 {
     if (db_links_get(api_conf()->db, "file_server_admins", id, a, na) < 0)
@@ -327,8 +64,8 @@ lock_fileserver_servers(struct locks *l, const char *id, char ***a,
     if (db_links_get(api_conf()->db, "file_server_refreshers", id, r,
                      nr) < 0)
         return -1;
-    lock_servers(l, *a, *na);
-    lock_servers(l, *r, *nr);
+    api_lock_servers(l, *a, *na);
+    api_lock_servers(l, *r, *nr);
     return 0;
 }
 
@@ -346,16 +83,16 @@ api_fileserver_create(struct api_req *req, struct api_resp *resp)
     char *AUTOFREE mgr = NULL, *AUTOFREE id = NULL;
     size_t na = 0, nr = 0, i;
     json_object *ud = NULL, *pv = NULL;
-    LOCKS(l);
+    API_LOCKS(l);
     bool uniform = true, any_running = false;
     int rc = -1, r;
 
     if (!b)
         return -1;
-    if (common_members(b, model_type_find("FileServer"), &name, &desc,
+    if (api_common_members(b, model_type_find("FileServer"), &name, &desc,
                        &ud) < 0 ||
-        body_str(b, "accessHost", &host) < 0 ||
-        body_str(b, "fileServerType", &type) < 0 ||
+        api_body_str(b, "accessHost", &host) < 0 ||
+        api_body_str(b, "fileServerType", &type) < 0 ||
         json_get_bool(b, "uniformExports", &uniform) < 0)
         return -1;
     if (type && strcmp(type, "NETWORK") != 0) {
@@ -372,24 +109,24 @@ api_fileserver_create(struct api_req *req, struct api_resp *resp)
     if (api_ref_value(pv, "FileServerPlugin", "'fileServerPluginId'", plugin,
                   sizeof(plugin)) < 0)
         return -1;
-    if (!(plugin_row = row_get("FileServerPlugin", plugin)))
+    if (!(plugin_row = api_row_get("FileServerPlugin", plugin)))
         return -1;
     if (strcmp(json_str(plugin_row, "file_server_type"), "NETWORK") != 0) {
         err_set(ERR_INVALID, "plug-in '%s' serves local file systems, not "
                              "file servers", plugin);
         return -1;
     }
-    r = server_list(b, "adminServerIds", &admins, &na);
+    r = api_server_list(b, "adminServerIds", &admins, &na);
     if (r < 0)
         return -1;
-    if (server_list(b, "refreshServerIds", &refr, &nr) < 0)
+    if (api_server_list(b, "refreshServerIds", &refr, &nr) < 0)
         goto out;
     if (!(mgr = db_manager_id(api_conf()->db)) ||
         storage_check_fileserver_new(&v, hostc, admins, na, refr, nr,
                                      mgr) < 0)
         goto out;
     for (i = 0; i < na; i++) {
-        AUTOPTR(json_object) json_object *s = row_get("Server", admins[i]);
+        AUTOPTR(json_object) json_object *s = api_row_get("Server", admins[i]);
 
         if (s && str_eq(json_str(s, "run_state"), "RUNNING"))
             any_running = true;
@@ -414,16 +151,16 @@ api_fileserver_create(struct api_req *req, struct api_resp *resp)
         json_object_object_add(args, "userData", json_object_get(ud));
     json_object_object_add(args, "accessHost", json_object_new_string(hostc));
     json_object_object_add(args, "pluginId", json_object_new_string(plugin));
-    json_object_object_add(args, "admins", ids_json(admins, na));
-    json_object_object_add(args, "refreshers", ids_json(refr, nr));
+    json_object_object_add(args, "admins", api_ids_json(admins, na));
+    json_object_object_add(args, "refreshers", api_ids_json(refr, nr));
     json_object_object_add(args, "uniformExports",
                            json_object_new_boolean(uniform));
     snprintf(jname, sizeof(jname), "Create File Server: %s",
              name ? name : hostc);
-    lock_add(&l, "FileServer", id, name ? name : hostc, true);
-    lock_servers(&l, admins, na);
-    lock_servers(&l, refr, nr);
-    rc = submit(req, resp, jname, &l, "fileserver.create", args, NULL, NULL,
+    api_lock_add(&l, "FileServer", id, name ? name : hostc, true);
+    api_lock_servers(&l, admins, na);
+    api_lock_servers(&l, refr, nr);
+    rc = api_submit(req, resp, jname, &l, "fileserver.create", args, NULL, NULL,
                 NULL);
  out:
     db_ids_free(admins, na);
@@ -444,24 +181,24 @@ api_fileserver_update(struct api_req *req, struct api_resp *resp)
     char *AUTOFREE mgr = NULL;
     size_t na = 0, nr = 0, nla = 0, nlr = 0;
     json_object *ud = NULL, *pv = NULL;
-    LOCKS(l);
+    API_LOCKS(l);
     bool local, uniform;
     int64_t gen;
     int rc = -1, ra, rr, ru;
 
-    if (!(f = target(req, "FileServer", id, sizeof(id))) ||
+    if (!(f = api_target(req, "FileServer", id, sizeof(id))) ||
         !(b = api_body_object(req)))
         return -1;
     local = str_eq(json_str(f, "file_server_type"), "LOCAL");
-    if (body_id_check(b, "FileServer", id) < 0 ||
-        common_members(b, model_type_find("FileServer"), &name, &desc,
+    if (api_body_id_check(b, "FileServer", id) < 0 ||
+        api_common_members(b, model_type_find("FileServer"), &name, &desc,
                        &ud) < 0 ||
-        generation_check(b, f, "FileServer", &gen) < 0)
+        api_generation_check(b, f, "FileServer", &gen) < 0)
         return -1;
     if (name && str_eq(name, json_str(f, "name")))
         name = NULL;
     /* What identifies a file server cannot change. */
-    if (body_str(b, "accessHost", &s) < 0)
+    if (api_body_str(b, "accessHost", &s) < 0)
         return -1;
     if (s && !str_eq(s, json_str(f, "access_host"))) {
         char hc[256];
@@ -474,7 +211,7 @@ api_fileserver_update(struct api_req *req, struct api_resp *resp)
             return -1;
         }
     }
-    if (body_str(b, "fileServerType", &s) < 0)
+    if (api_body_str(b, "fileServerType", &s) < 0)
         return -1;
     if (s && !str_eq(s, json_str(f, "file_server_type"))) {
         err_set(ERR_INVALID, "the 'fileServerType' of file server '%s' "
@@ -496,10 +233,10 @@ api_fileserver_update(struct api_req *req, struct api_resp *resp)
     ru = json_get_bool(b, "uniformExports", &uniform);
     if (ru < 0)
         return -1;
-    ra = server_list(b, "adminServerIds", &admins, &na);
+    ra = api_server_list(b, "adminServerIds", &admins, &na);
     if (ra < 0)
         return -1;
-    rr = server_list(b, "refreshServerIds", &refr, &nr);
+    rr = api_server_list(b, "refreshServerIds", &refr, &nr);
     if (rr < 0)
         goto out;
     if (!(mgr = db_manager_id(api_conf()->db)) ||
@@ -545,17 +282,17 @@ api_fileserver_update(struct api_req *req, struct api_resp *resp)
     if (ud)
         json_object_object_add(args, "userData", json_object_get(ud));
     if (ra == 0)
-        json_object_object_add(args, "admins", ids_json(admins, na));
+        json_object_object_add(args, "admins", api_ids_json(admins, na));
     if (rr == 0)
-        json_object_object_add(args, "refreshers", ids_json(refr, nr));
+        json_object_object_add(args, "refreshers", api_ids_json(refr, nr));
     if (ru == 0 && !local)
         json_object_object_add(args, "uniformExports",
                                json_object_new_boolean(uniform));
     snprintf(jname, sizeof(jname), "Edit File Server: %s", json_str(f, "name"));
-    lock_add(&l, "FileServer", id, json_str(f, "name"), true);
-    lock_servers(&l, admins, na);
-    lock_servers(&l, refr, nr);
-    rc = submit(req, resp, jname, &l, "fileserver.update", args,
+    api_lock_add(&l, "FileServer", id, json_str(f, "name"), true);
+    api_lock_servers(&l, admins, na);
+    api_lock_servers(&l, refr, nr);
+    rc = api_submit(req, resp, jname, &l, "fileserver.update", args,
                 "FileServer", id, name ? name : json_str(f, "name"));
  out:
     db_ids_free(admins, na);
@@ -572,20 +309,20 @@ api_fileserver_update(struct api_req *req, struct api_resp *resp)
  * systems, exclusive) and reads (its servers, shared).
  */
 static int
-refresh_locks(struct locks *l, json_object *fsrv, char ***fss, size_t *nfs,
+refresh_locks(struct api_locks *l, json_object *fsrv, char ***fss, size_t *nfs,
               char ***a, size_t *na, char ***r, size_t *nr)
 {
     const char *id = json_str(fsrv, "id");
     size_t i;
 
-    lock_add(l, "FileServer", id, json_str(fsrv, "name"), true);
+    api_lock_add(l, "FileServer", id, json_str(fsrv, "name"), true);
     if (db_row_ids(api_conf()->db, model_type_find("FileSystem"),
                    "file_server_id", id, fss, nfs) < 0)
         return -1;
     for (i = 0; i < *nfs; i++)
-        lock_add(l, "FileSystem", (*fss)[i], NULL, true);
+        api_lock_add(l, "FileSystem", (*fss)[i], NULL, true);
     if (json_str(fsrv, "server_id"))
-        lock_add(l, "Server", json_str(fsrv, "server_id"), NULL, false);
+        api_lock_add(l, "Server", json_str(fsrv, "server_id"), NULL, false);
     return lock_fileserver_servers(l, id, a, na, r, nr);
 }
 
@@ -596,10 +333,10 @@ api_fileserver_refresh(struct api_req *req, struct api_resp *resp)
     AUTOPTR(json_object) json_object *f = NULL, *args = NULL;
     char id[256], jname[600], **fss = NULL, **a = NULL, **r = NULL;
     size_t nfs = 0, na = 0, nr = 0;
-    LOCKS(l);
+    API_LOCKS(l);
     int rc = -1;
 
-    if (!(f = target(req, "FileServer", id, sizeof(id))) ||
+    if (!(f = api_target(req, "FileServer", id, sizeof(id))) ||
         storage_check_reachable(&v, id) < 0)
         return -1;
     if (refresh_locks(&l, f, &fss, &nfs, &a, &na, &r, &nr) == 0) {
@@ -607,7 +344,7 @@ api_fileserver_refresh(struct api_req *req, struct api_resp *resp)
         json_object_object_add(args, "id", json_object_new_string(id));
         snprintf(jname, sizeof(jname), "Refresh File Server: %s",
                  json_str(f, "name"));
-        rc = submit(req, resp, jname, &l, "fileserver.refresh", args,
+        rc = api_submit(req, resp, jname, &l, "fileserver.refresh", args,
                     "FileServer", id, json_str(f, "name"));
     }
     db_ids_free(fss, nfs);
@@ -623,23 +360,23 @@ api_filesystem_refresh(struct api_req *req, struct api_resp *resp)
     AUTOPTR(json_object) json_object *fs = NULL, *f = NULL, *args = NULL;
     char id[256], jname[600], **a = NULL, **r = NULL;
     size_t na = 0, nr = 0;
-    LOCKS(l);
+    API_LOCKS(l);
     int rc = -1;
 
-    if (!(fs = target(req, "FileSystem", id, sizeof(id))) ||
-        !(f = row_get("FileServer", json_str(fs, "file_server_id"))) ||
+    if (!(fs = api_target(req, "FileSystem", id, sizeof(id))) ||
+        !(f = api_row_get("FileServer", json_str(fs, "file_server_id"))) ||
         storage_check_reachable(&v, json_str(f, "id")) < 0)
         return -1;
-    lock_add(&l, "FileSystem", id, json_str(fs, "name"), true);
-    lock_add(&l, "FileServer", json_str(f, "id"), json_str(f, "name"), false);
+    api_lock_add(&l, "FileSystem", id, json_str(fs, "name"), true);
+    api_lock_add(&l, "FileServer", json_str(f, "id"), json_str(f, "name"), false);
     if (json_str(f, "server_id"))
-        lock_add(&l, "Server", json_str(f, "server_id"), NULL, false);
+        api_lock_add(&l, "Server", json_str(f, "server_id"), NULL, false);
     if (lock_fileserver_servers(&l, json_str(f, "id"), &a, &na, &r, &nr) == 0) {
         args = json_object_new_object();
         json_object_object_add(args, "id", json_object_new_string(id));
         snprintf(jname, sizeof(jname), "Refresh File System: %s",
                  json_str(fs, "name"));
-        rc = submit(req, resp, jname, &l, "filesystem.refresh", args,
+        rc = api_submit(req, resp, jname, &l, "filesystem.refresh", args,
                     "FileSystem", id, json_str(fs, "name"));
     }
     db_ids_free(a, na);
@@ -656,10 +393,10 @@ api_fileserver_delete(struct api_req *req, struct api_resp *resp)
     AUTOPTR(json_object) json_object *f = NULL, *args = NULL;
     char id[256], jname[600], **fss = NULL, **a = NULL, **r = NULL;
     size_t nfs = 0, na = 0, nr = 0;
-    LOCKS(l);
+    API_LOCKS(l);
     int rc = -1;
 
-    if (!(f = target(req, "FileServer", id, sizeof(id))) ||
+    if (!(f = api_target(req, "FileServer", id, sizeof(id))) ||
         storage_check_fileserver_delete(&v, id) < 0)
         return -1;
     if (refresh_locks(&l, f, &fss, &nfs, &a, &na, &r, &nr) == 0) {
@@ -667,7 +404,7 @@ api_fileserver_delete(struct api_req *req, struct api_resp *resp)
         json_object_object_add(args, "id", json_object_new_string(id));
         snprintf(jname, sizeof(jname), "Delete File Server: %s",
                  json_str(f, "name"));
-        rc = submit(req, resp, jname, &l, "fileserver.delete", args,
+        rc = api_submit(req, resp, jname, &l, "fileserver.delete", args,
                     "FileServer", id, json_str(f, "name"));
     }
     db_ids_free(fss, nfs);
@@ -684,18 +421,18 @@ api_fileserver_delete(struct api_req *req, struct api_resp *resp)
  * servers that may act for it, shared.
  */
 static int
-fs_locks(struct locks *l, const char *fs_id, bool fs_exclusive, char ***a,
+fs_locks(struct api_locks *l, const char *fs_id, bool fs_exclusive, char ***a,
          size_t *na, char ***r, size_t *nr)
 {
-    AUTOPTR(json_object) json_object *fs = row_get("FileSystem", fs_id);
+    AUTOPTR(json_object) json_object *fs = api_row_get("FileSystem", fs_id);
     AUTOPTR(json_object) json_object *f = NULL;
 
     *a = *r = NULL;
     *na = *nr = 0;
-    if (!fs || !(f = row_get("FileServer", json_str(fs, "file_server_id"))))
+    if (!fs || !(f = api_row_get("FileServer", json_str(fs, "file_server_id"))))
         return -1;
-    lock_add(l, "FileSystem", fs_id, NULL, fs_exclusive);
-    lock_add(l, "FileServer", json_str(f, "id"), NULL, false);
+    api_lock_add(l, "FileSystem", fs_id, NULL, fs_exclusive);
+    api_lock_add(l, "FileServer", json_str(f, "id"), NULL, false);
     return lock_fileserver_servers(l, json_str(f, "id"), a, na, r, nr);
 }
 
@@ -710,17 +447,17 @@ api_repository_create(struct api_req *req, struct api_resp *resp)
     char fs_id[256], jname[600], **a = NULL, **r = NULL;
     char *AUTOFREE id = NULL, *AUTOFREE admin = NULL;
     json_object *ud = NULL, *hold = NULL;
-    LOCKS(l);
+    API_LOCKS(l);
     struct hv_fs spec;
     size_t na = 0, nr = 0;
     int rc = -1;
 
-    if (!(fs = target(req, "FileSystem", fs_id, sizeof(fs_id))) ||
+    if (!(fs = api_target(req, "FileSystem", fs_id, sizeof(fs_id))) ||
         !(b = api_body_object(req)))
         return -1;
-    if (common_members(b, model_type_find("Repository"), &name, &desc,
+    if (api_common_members(b, model_type_find("Repository"), &name, &desc,
                        &ud) < 0 ||
-        body_str(b, "sharePath", &share) < 0)
+        api_body_str(b, "sharePath", &share) < 0)
         return -1;
     if (!name) {
         err_set(ERR_INVALID, "a new repository needs a 'name'");
@@ -750,13 +487,13 @@ api_repository_create(struct api_req *req, struct api_resp *resp)
     json_object_object_add(args, "sharePath",
                            json_object_new_string(share ? share : ""));
     snprintf(jname, sizeof(jname), "Create Repository: %s", name);
-    lock_add(&l, "Repository", id, name, true);
+    api_lock_add(&l, "Repository", id, name, true);
     if (fs_locks(&l, fs_id, true, &a, &na, &r, &nr) == 0) {
-        if ((f = row_get("FileServer", json_str(fs, "file_server_id"))) &&
+        if ((f = api_row_get("FileServer", json_str(fs, "file_server_id"))) &&
             json_str(f, "server_id"))
-            lock_add(&l, "Server", json_str(f, "server_id"), NULL, false);
+            api_lock_add(&l, "Server", json_str(f, "server_id"), NULL, false);
         err_clear();
-        rc = submit(req, resp, jname, &l, "repo.create", args, NULL, NULL,
+        rc = api_submit(req, resp, jname, &l, "repo.create", args, NULL, NULL,
                     NULL);
     }
     db_ids_free(a, na);
@@ -788,11 +525,11 @@ presentation(struct api_req *req, struct api_resp *resp, bool present)
     AUTOPTR(json_object) json_object *r = NULL, *s = NULL, *args = NULL;
     char id[256], sid[256], jname[800];
     char *AUTOFREE mgr = NULL;
-    LOCKS(l);
+    API_LOCKS(l);
 
-    if (!(r = target(req, "Repository", id, sizeof(id))) ||
+    if (!(r = api_target(req, "Repository", id, sizeof(id))) ||
         body_server(req, sid, sizeof(sid)) < 0 ||
-        !(s = row_get("Server", sid)))
+        !(s = api_row_get("Server", sid)))
         return -1;
     if (present) {
         if (!(mgr = db_manager_id(api_conf()->db)) ||
@@ -808,10 +545,10 @@ presentation(struct api_req *req, struct api_resp *resp, bool present)
              present ? "Present Repository: %s to Server: %s"
                      : "Unpresent Repository: %s from Server: %s",
              json_str(r, "name"), json_str(s, "name"));
-    lock_add(&l, "Repository", id, json_str(r, "name"), true);
-    lock_add(&l, "Server", sid, json_str(s, "name"), false);
-    lock_add(&l, "FileSystem", json_str(r, "file_system_id"), NULL, false);
-    return submit(req, resp, jname, &l,
+    api_lock_add(&l, "Repository", id, json_str(r, "name"), true);
+    api_lock_add(&l, "Server", sid, json_str(s, "name"), false);
+    api_lock_add(&l, "FileSystem", json_str(r, "file_system_id"), NULL, false);
+    return api_submit(req, resp, jname, &l,
                   present ? "repo.present" : "repo.unpresent", args,
                   "Repository", id, json_str(r, "name"));
 }
@@ -837,12 +574,12 @@ ownership(struct api_req *req, struct api_resp *resp, bool take)
     char id[256], jname[600], **a = NULL, **rf = NULL;
     char *AUTOFREE mgr = NULL, *AUTOFREE admin = NULL;
     json_object *hold = NULL;
-    LOCKS(l);
+    API_LOCKS(l);
     struct hv_fs spec;
     size_t na = 0, nr = 0;
     int rc = -1;
 
-    if (!(r = target(req, "Repository", id, sizeof(id))) ||
+    if (!(r = api_target(req, "Repository", id, sizeof(id))) ||
         !(mgr = db_manager_id(api_conf()->db)))
         return -1;
     if ((take ? storage_check_take(&v, id, mgr)
@@ -855,11 +592,11 @@ ownership(struct api_req *req, struct api_resp *resp, bool take)
     json_object_object_add(args, "repo", json_object_new_string(id));
     snprintf(jname, sizeof(jname), "%s Ownership of Repository: %s",
              take ? "Take" : "Release", json_str(r, "name"));
-    lock_add(&l, "Repository", id, json_str(r, "name"), true);
-    lock_add(&l, "Server", admin, NULL, false);
+    api_lock_add(&l, "Repository", id, json_str(r, "name"), true);
+    api_lock_add(&l, "Server", admin, NULL, false);
     if (fs_locks(&l, json_str(r, "file_system_id"), false, &a, &na, &rf,
                  &nr) == 0)
-        rc = submit(req, resp, jname, &l, take ? "repo.take" : "repo.release",
+        rc = api_submit(req, resp, jname, &l, take ? "repo.take" : "repo.release",
                     args, "Repository", id, json_str(r, "name"));
     db_ids_free(a, na);
     db_ids_free(rf, nr);
@@ -885,21 +622,21 @@ api_repository_refresh(struct api_req *req, struct api_resp *resp)
     AUTOPTR(json_object) json_object *r = NULL, *args = NULL;
     char id[256], jname[600], **mounts = NULL;
     const struct model_type *mt = model_type_find("FileSystemMount");
-    LOCKS(l);
+    API_LOCKS(l);
     bool any = false;
     size_t n = 0, i;
     int rc = -1;
 
-    if (!(r = target(req, "Repository", id, sizeof(id))))
+    if (!(r = api_target(req, "Repository", id, sizeof(id))))
         return -1;
     if (db_row_ids(api_conf()->db, mt, "repository_id", id, &mounts, &n) < 0)
         return -1;
-    lock_add(&l, "Repository", id, json_str(r, "name"), true);
+    api_lock_add(&l, "Repository", id, json_str(r, "name"), true);
     for (i = 0; i < n; i++) {
-        AUTOPTR(json_object) json_object *m = row_get("FileSystemMount",
+        AUTOPTR(json_object) json_object *m = api_row_get("FileSystemMount",
                                                       mounts[i]);
         AUTOPTR(json_object) json_object *s =
-            m ? row_get("Server", json_str(m, "server_id")) : NULL;
+            m ? api_row_get("Server", json_str(m, "server_id")) : NULL;
 
         if (!s) {
             err_clear();
@@ -917,7 +654,7 @@ api_repository_refresh(struct api_req *req, struct api_resp *resp)
     args = json_object_new_object();
     json_object_object_add(args, "repo", json_object_new_string(id));
     snprintf(jname, sizeof(jname), "Refresh Repository: %s", json_str(r, "name"));
-    rc = submit(req, resp, jname, &l, "repo.refresh", args, "Repository", id,
+    rc = api_submit(req, resp, jname, &l, "repo.refresh", args, "Repository", id,
                 json_str(r, "name"));
  out:
     db_ids_free(mounts, n);
@@ -933,13 +670,13 @@ api_repository_delete(struct api_req *req, struct api_resp *resp)
     char id[256], jname[600], **a = NULL, **rf = NULL;
     char *AUTOFREE mgr = NULL, *AUTOFREE admin = NULL;
     json_object *hold = NULL;
-    LOCKS(l);
+    API_LOCKS(l);
     struct hv_fs spec;
     size_t na = 0, nr = 0;
     bool owned;
     int rc = -1;
 
-    if (!(r = target(req, "Repository", id, sizeof(id))) ||
+    if (!(r = api_target(req, "Repository", id, sizeof(id))) ||
         !(mgr = db_manager_id(api_conf()->db)) ||
         storage_check_repo_delete(&v, id, mgr) < 0)
         return -1;
@@ -954,11 +691,11 @@ api_repository_delete(struct api_req *req, struct api_resp *resp)
     args = json_object_new_object();
     json_object_object_add(args, "repo", json_object_new_string(id));
     snprintf(jname, sizeof(jname), "Delete Repository: %s", json_str(r, "name"));
-    lock_add(&l, "Repository", id, json_str(r, "name"), true);
-    lock_add(&l, "Server", admin, NULL, false);
+    api_lock_add(&l, "Repository", id, json_str(r, "name"), true);
+    api_lock_add(&l, "Server", admin, NULL, false);
     if (fs_locks(&l, json_str(r, "file_system_id"), false, &a, &na, &rf,
                  &nr) == 0)
-        rc = submit(req, resp, jname, &l, "repo.delete", args, "Repository",
+        rc = api_submit(req, resp, jname, &l, "repo.delete", args, "Repository",
                     id, json_str(r, "name"));
     db_ids_free(a, na);
     db_ids_free(rf, nr);
@@ -1040,15 +777,15 @@ api_array_create(struct api_req *req, struct api_resp *resp)
     char **admins = NULL, *AUTOFREE mgr = NULL, *AUTOFREE id = NULL;
     size_t na = 0, i;
     json_object *ud = NULL, *pv = NULL;
-    LOCKS(l);
+    API_LOCKS(l);
     bool any_running = false;
     int rc = -1;
 
     if (!b)
         return -1;
-    if (common_members(b, model_type_find("StorageArray"), &name, &desc,
+    if (api_common_members(b, model_type_find("StorageArray"), &name, &desc,
                        &ud) < 0 ||
-        body_str(b, "storageType", &type) < 0)
+        api_body_str(b, "storageType", &type) < 0)
         return -1;
     if (type && strcmp(type, "ISCSI") != 0) {
         err_set(ERR_INVALID, "'storageType' must be ISCSI: %s",
@@ -1065,15 +802,15 @@ api_array_create(struct api_req *req, struct api_resp *resp)
     if (api_ref_value(pv, "StorageArrayPlugin", "'storageArrayPluginId'",
                       plugin, sizeof(plugin)) < 0)
         return -1;
-    if (!(plugin_row = row_get("StorageArrayPlugin", plugin)))
+    if (!(plugin_row = api_row_get("StorageArrayPlugin", plugin)))
         return -1;
-    if (server_list(b, "adminServerIds", &admins, &na) < 0)
+    if (api_server_list(b, "adminServerIds", &admins, &na) < 0)
         return -1;
     if (!(mgr = db_manager_id(api_conf()->db)) ||
         storage_check_array_new(&v, host, admins, na, mgr) < 0)
         goto out;
     for (i = 0; i < na; i++) {
-        AUTOPTR(json_object) json_object *s = row_get("Server", admins[i]);
+        AUTOPTR(json_object) json_object *s = api_row_get("Server", admins[i]);
 
         if (s && str_eq(json_str(s, "run_state"), "RUNNING"))
             any_running = true;
@@ -1097,12 +834,12 @@ api_array_create(struct api_req *req, struct api_resp *resp)
                                json_object_to_json_string_ext(
                                    hosts, JSON_C_TO_STRING_PLAIN)));
     json_object_object_add(args, "pluginId", json_object_new_string(plugin));
-    json_object_object_add(args, "admins", ids_json(admins, na));
+    json_object_object_add(args, "admins", api_ids_json(admins, na));
     snprintf(jname, sizeof(jname), "Create Storage Array: %s",
              name ? name : host);
-    lock_add(&l, "StorageArray", id, name ? name : host, true);
-    lock_servers(&l, admins, na);
-    rc = submit(req, resp, jname, &l, "array.create", args, NULL, NULL,
+    api_lock_add(&l, "StorageArray", id, name ? name : host, true);
+    api_lock_servers(&l, admins, na);
+    rc = api_submit(req, resp, jname, &l, "array.create", args, NULL, NULL,
                 NULL);
  out:
     db_ids_free(admins, na);
@@ -1111,16 +848,16 @@ api_array_create(struct api_req *req, struct api_resp *resp)
 
 /* Locks: array @id exclusive, its admin servers shared. */
 static int
-lock_array(struct locks *l, json_object *a)
+lock_array(struct api_locks *l, json_object *a)
 {
     char **ids = NULL;
     size_t n = 0;
 
-    lock_add(l, "StorageArray", json_str(a, "id"), json_str(a, "name"), true);
+    api_lock_add(l, "StorageArray", json_str(a, "id"), json_str(a, "name"), true);
     if (db_links_get(api_conf()->db, "storage_array_admins", json_str(a, "id"),
                      &ids, &n) < 0)
         return -1;
-    lock_servers(l, ids, n);
+    api_lock_servers(l, ids, n);
     db_ids_free(ids, n);
     return 0;
 }
@@ -1132,9 +869,9 @@ array_job(struct api_req *req, struct api_resp *resp, bool del)
     struct storage_view v = reader();
     AUTOPTR(json_object) json_object *a = NULL, *args = NULL;
     char id[256], jname[600];
-    LOCKS(l);
+    API_LOCKS(l);
 
-    if (!(a = target(req, "StorageArray", id, sizeof(id))))
+    if (!(a = api_target(req, "StorageArray", id, sizeof(id))))
         return -1;
     if ((del ? storage_check_array_delete(&v, id)
              : storage_check_array_reachable(&v, id)) < 0 ||
@@ -1144,7 +881,7 @@ array_job(struct api_req *req, struct api_resp *resp, bool del)
     json_object_object_add(args, "id", json_object_new_string(id));
     snprintf(jname, sizeof(jname), "%s Storage Array: %s",
              del ? "Delete" : "Refresh", json_str(a, "name"));
-    return submit(req, resp, jname, &l, del ? "array.delete"
+    return api_submit(req, resp, jname, &l, del ? "array.delete"
                                             : "array.refresh", args,
                   "StorageArray", id, json_str(a, "name"));
 }
@@ -1202,7 +939,7 @@ array_fixed_members(json_object *b, json_object *a)
     bool bd;
     int r;
 
-    if (body_str(b, "storageType", &s) < 0)
+    if (api_body_str(b, "storageType", &s) < 0)
         return -1;
     if (s && !str_eq(s, json_str(a, "storage_type"))) {
         err_set(ERR_INVALID, "the 'storageType' of storage array '%s' "
@@ -1249,16 +986,16 @@ api_array_update(struct api_req *req, struct api_resp *resp)
     int64_t gen, dflt = 0;
     bool set;
     int rc = -1, ra;
-    LOCKS(l);
+    API_LOCKS(l);
 
-    if (!(a = target(req, "StorageArray", id, sizeof(id))) ||
+    if (!(a = api_target(req, "StorageArray", id, sizeof(id))) ||
         !(b = api_body_object(req)))
         return -1;
     json_get_int64(a, "default_array", &dflt);
-    if (body_id_check(b, "StorageArray", id) < 0 ||
-        common_members(b, model_type_find("StorageArray"), &name, &desc,
+    if (api_body_id_check(b, "StorageArray", id) < 0 ||
+        api_common_members(b, model_type_find("StorageArray"), &name, &desc,
                        &ud) < 0 ||
-        generation_check(b, a, "StorageArray", &gen) < 0 ||
+        api_generation_check(b, a, "StorageArray", &gen) < 0 ||
         array_fixed_members(b, a) < 0)
         return -1;
     if (name && str_eq(name, json_str(a, "name")))
@@ -1281,7 +1018,7 @@ api_array_update(struct api_req *req, struct api_resp *resp)
                 newhosts = xstrdup(hosts_text(hosts));
         }
     }
-    ra = server_list(b, "adminServerIds", &admins, &na);
+    ra = api_server_list(b, "adminServerIds", &admins, &na);
     if (ra < 0)
         return -1;
     if (db_links_get(api_conf()->db, "storage_array_admins", id, &la,
@@ -1306,7 +1043,7 @@ api_array_update(struct api_req *req, struct api_resp *resp)
     if (ud)
         json_object_object_add(args, "userData", json_object_get(ud));
     if (set)
-        json_object_object_add(args, "admins", ids_json(admins, na));
+        json_object_object_add(args, "admins", api_ids_json(admins, na));
     if (newhosts)
         json_object_object_add(args, "accessHosts",
                                json_object_new_string(newhosts));
@@ -1315,8 +1052,8 @@ api_array_update(struct api_req *req, struct api_resp *resp)
     /* The array exclusive; its admin servers, old and new, shared. */
     if (lock_array(&l, a) < 0)
         goto out;
-    lock_servers(&l, admins, na);
-    rc = submit(req, resp, jname, &l, "array.update", args, "StorageArray",
+    api_lock_servers(&l, admins, na);
+    rc = api_submit(req, resp, jname, &l, "array.update", args, "StorageArray",
                 id, name ? name : json_str(a, "name"));
  out:
     db_ids_free(admins, na);
@@ -1333,11 +1070,11 @@ api_access_group_create(struct api_req *req, struct api_resp *resp)
     const char *name = NULL, *desc = NULL;
     char id[256], jname[600], *AUTOFREE gid = NULL;
     json_object *ud = NULL;
-    LOCKS(l);
+    API_LOCKS(l);
 
-    if (!(a = target(req, "StorageArray", id, sizeof(id))) ||
+    if (!(a = api_target(req, "StorageArray", id, sizeof(id))) ||
         !(b = api_body_object(req)) ||
-        common_members(b, model_type_find("AccessGroup"), &name, &desc,
+        api_common_members(b, model_type_find("AccessGroup"), &name, &desc,
                        &ud) < 0)
         return -1;
     if (!name) {
@@ -1352,10 +1089,10 @@ api_access_group_create(struct api_req *req, struct api_resp *resp)
     if (desc)
         json_object_object_add(args, "description",
                                json_object_new_string(desc));
-    lock_add(&l, "AccessGroup", gid, name, true);
-    lock_add(&l, "StorageArray", id, json_str(a, "name"), false);
+    api_lock_add(&l, "AccessGroup", gid, name, true);
+    api_lock_add(&l, "StorageArray", id, json_str(a, "name"), false);
     snprintf(jname, sizeof(jname), "Create Access Group: %s", name);
-    return submit(req, resp, jname, &l, "accessgroup.create", args,
+    return api_submit(req, resp, jname, &l, "accessgroup.create", args,
                   "AccessGroup", gid, name);
 }
 
@@ -1368,9 +1105,9 @@ group_member(struct api_req *req, struct api_resp *resp, const char *kind,
     AUTOPTR(json_object) json_object *g = NULL, *b = NULL, *args = NULL;
     AUTOPTR(json_object) json_object *r = NULL;
     char id[256], ref[256], jname[800];
-    LOCKS(l);
+    API_LOCKS(l);
 
-    if (!(g = target(req, "AccessGroup", id, sizeof(id))))
+    if (!(g = api_target(req, "AccessGroup", id, sizeof(id))))
         return -1;
     if (!req->body || !req->body_len) {
         err_set(ERR_INVALID, "the body must name the %s: its SimpleId, "
@@ -1384,7 +1121,7 @@ group_member(struct api_req *req, struct api_resp *resp, const char *kind,
             err_set(ERR_INVALID, "the body must name the %s", kind);
         return -1;
     }
-    if (!(r = row_get(kind, ref)) ||
+    if (!(r = api_row_get(kind, ref)) ||
         storage_check_group_member(&v, id, kind, ref, add) < 0)
         return -1;
     args = json_object_new_object();
@@ -1392,12 +1129,12 @@ group_member(struct api_req *req, struct api_resp *resp, const char *kind,
     json_object_object_add(args, "kind", json_object_new_string(kind));
     json_object_object_add(args, "ref", json_object_new_string(ref));
     json_object_object_add(args, "add", json_object_new_boolean(add));
-    lock_add(&l, "AccessGroup", id, json_str(g, "name"), true);
-    lock_add(&l, kind, ref, json_str(r, "name"), false);
+    api_lock_add(&l, "AccessGroup", id, json_str(g, "name"), true);
+    api_lock_add(&l, kind, ref, json_str(r, "name"), false);
     snprintf(jname, sizeof(jname), "%s %s %s Access Group: %s",
              add ? "Add" : "Remove", json_str(r, "name"), add ? "to" : "from",
              json_str(g, "name"));
-    return submit(req, resp, jname, &l, "accessgroup.member", args,
+    return api_submit(req, resp, jname, &l, "accessgroup.member", args,
                   "AccessGroup", id, json_str(g, "name"));
 }
 
@@ -1431,16 +1168,16 @@ api_access_group_delete(struct api_req *req, struct api_resp *resp)
 {
     AUTOPTR(json_object) json_object *g = NULL, *args = NULL;
     char id[256], jname[600];
-    LOCKS(l);
+    API_LOCKS(l);
 
-    if (!(g = target(req, "AccessGroup", id, sizeof(id))))
+    if (!(g = api_target(req, "AccessGroup", id, sizeof(id))))
         return -1;
     args = json_object_new_object();
     json_object_object_add(args, "id", json_object_new_string(id));
-    lock_add(&l, "AccessGroup", id, json_str(g, "name"), true);
+    api_lock_add(&l, "AccessGroup", id, json_str(g, "name"), true);
     snprintf(jname, sizeof(jname), "Delete Access Group: %s",
              json_str(g, "name"));
-    return submit(req, resp, jname, &l, "accessgroup.delete", args,
+    return api_submit(req, resp, jname, &l, "accessgroup.delete", args,
                   "AccessGroup", id, json_str(g, "name"));
 }
 
@@ -1456,15 +1193,15 @@ api_storage_element_update(struct api_req *req, struct api_resp *resp)
     bool shareable;
     int64_t gen;
     int rs;
-    LOCKS(l);
+    API_LOCKS(l);
 
-    if (!(e = target(req, "StorageElement", id, sizeof(id))) ||
+    if (!(e = api_target(req, "StorageElement", id, sizeof(id))) ||
         !(b = api_body_object(req)))
         return -1;
-    if (body_id_check(b, "StorageElement", id) < 0 ||
-        common_members(b, model_type_find("StorageElement"), &name, &desc,
+    if (api_body_id_check(b, "StorageElement", id) < 0 ||
+        api_common_members(b, model_type_find("StorageElement"), &name, &desc,
                        &ud) < 0 ||
-        generation_check(b, e, "StorageElement", &gen) < 0 ||
+        api_generation_check(b, e, "StorageElement", &gen) < 0 ||
         (rs = json_get_bool(b, "shareable", &shareable)) < 0)
         return -1;
     args = json_object_new_object();
@@ -1482,10 +1219,10 @@ api_storage_element_update(struct api_req *req, struct api_resp *resp)
     if (rs == 0)
         json_object_object_add(args, "shareable",
                                json_object_new_boolean(shareable));
-    lock_add(&l, "StorageElement", id, json_str(e, "name"), true);
+    api_lock_add(&l, "StorageElement", id, json_str(e, "name"), true);
     snprintf(jname, sizeof(jname), "Edit Storage Element: %s",
              name ? name : json_str(e, "name"));
-    return submit(req, resp, jname, &l, "storageelement.update", args,
+    return api_submit(req, resp, jname, &l, "storageelement.update", args,
                   "StorageElement", id, name ? name : json_str(e, "name"));
 }
 
@@ -1502,12 +1239,12 @@ api_filesystem_create(struct api_req *req, struct api_resp *resp)
     char fsrv_id[256], element[256], pool[256], jname[600];
     char *AUTOFREE mgr = NULL, *AUTOFREE id = NULL;
     json_object *ud = NULL, *ev = NULL;
-    LOCKS(l);
+    API_LOCKS(l);
 
-    if (!(f = target(req, "FileServer", fsrv_id, sizeof(fsrv_id))) ||
+    if (!(f = api_target(req, "FileServer", fsrv_id, sizeof(fsrv_id))) ||
         !(b = api_body_object(req)))
         return -1;
-    if (common_members(b, model_type_find("FileSystem"), &name, &desc,
+    if (api_common_members(b, model_type_find("FileSystem"), &name, &desc,
                        &ud) < 0)
         return -1;
     if (!json_object_object_get_ex(b, "storageElementId", &ev) || !ev) {
@@ -1521,11 +1258,11 @@ api_filesystem_create(struct api_req *req, struct api_resp *resp)
             err_set(ERR_INVALID, "'storageElementId' must not be null");
         return -1;
     }
-    if (!(e = row_get("StorageElement", element)) ||
+    if (!(e = api_row_get("StorageElement", element)) ||
         !(mgr = db_manager_id(api_conf()->db)) ||
         storage_check_ocfs2_new(&v, fsrv_id, element, mgr, pool,
                                 sizeof(pool)) < 0 ||
-        !(s = row_get("Server", json_str(f, "server_id"))))
+        !(s = api_row_get("Server", json_str(f, "server_id"))))
         return -1;
     if (!name)
         name = json_str(e, "name");
@@ -1542,12 +1279,12 @@ api_filesystem_create(struct api_req *req, struct api_resp *resp)
         json_object_object_add(args, "userData", json_object_get(ud));
     snprintf(jname, sizeof(jname), "Create File System: %s on %s", name,
              json_str(e, "name"));
-    lock_add(&l, "FileSystem", id, name, true);
-    lock_add(&l, "StorageElement", element, json_str(e, "name"), true);
-    lock_add(&l, "FileServer", fsrv_id, json_str(f, "name"), false);
-    lock_add(&l, "Server", json_str(s, "id"), json_str(s, "name"), false);
-    lock_add(&l, "ServerPool", pool, NULL, false);
-    return submit(req, resp, jname, &l, "filesystem.create", args,
+    api_lock_add(&l, "FileSystem", id, name, true);
+    api_lock_add(&l, "StorageElement", element, json_str(e, "name"), true);
+    api_lock_add(&l, "FileServer", fsrv_id, json_str(f, "name"), false);
+    api_lock_add(&l, "Server", json_str(s, "id"), json_str(s, "name"), false);
+    api_lock_add(&l, "ServerPool", pool, NULL, false);
+    return api_submit(req, resp, jname, &l, "filesystem.create", args,
                   "FileSystem", id, name);
 }
 
@@ -1557,20 +1294,20 @@ api_filesystem_delete(struct api_req *req, struct api_resp *resp)
     struct storage_view v = reader();
     AUTOPTR(json_object) json_object *fs = NULL, *args = NULL;
     char id[256], jname[600];
-    LOCKS(l);
+    API_LOCKS(l);
 
-    if (!(fs = target(req, "FileSystem", id, sizeof(id))) ||
+    if (!(fs = api_target(req, "FileSystem", id, sizeof(id))) ||
         storage_check_fs_delete(&v, id) < 0)
         return -1;
     args = json_object_new_object();
     json_object_object_add(args, "id", json_object_new_string(id));
     snprintf(jname, sizeof(jname), "Delete File System: %s",
              json_str(fs, "name"));
-    lock_add(&l, "FileSystem", id, json_str(fs, "name"), true);
-    lock_add(&l, "StorageElement", json_str(fs, "storage_element_id"), NULL,
+    api_lock_add(&l, "FileSystem", id, json_str(fs, "name"), true);
+    api_lock_add(&l, "StorageElement", json_str(fs, "storage_element_id"), NULL,
              true);
-    lock_add(&l, "FileServer", json_str(fs, "file_server_id"), NULL, false);
-    lock_add(&l, "ServerPool", json_str(fs, "server_pool_id"), NULL, false);
-    return submit(req, resp, jname, &l, "filesystem.delete", args,
+    api_lock_add(&l, "FileServer", json_str(fs, "file_server_id"), NULL, false);
+    api_lock_add(&l, "ServerPool", json_str(fs, "server_pool_id"), NULL, false);
+    return api_submit(req, resp, jname, &l, "filesystem.delete", args,
                   "FileSystem", id, json_str(fs, "name"));
 }

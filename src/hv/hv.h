@@ -356,6 +356,79 @@ struct hv_storage_ops {
     int (*fs_wipe)(struct hv_conn *c, const struct hv_fs *fs);
 };
 
+/* ---- host networking: bonds, VLAN devices, bridges ----
+ *
+ * DESIGN (docs/NETWORKS.md, "On the hosts"): the network devices ovmm
+ * makes on a server are libvirt host interfaces (virInterfaceDefineXML +
+ * virInterfaceCreate; removal virInterfaceDestroy + virInterfaceUndefine):
+ *   bond    "bondN" over two physical ports, mode ACTIVE_PASSIVE
+ *           (active-backup), LINK_AGGREGATION (802.3ad) or LOAD_BALANCED
+ *           (balance-alb)
+ *   vlan    "<dev>.<tag>" over a port or bond
+ *   bridge  named by the network (docs/NETWORKS.md), over a port, bond or
+ *           VLAN device, or over nothing (an intra-server network), with
+ *           the IP configuration of what it replaces
+ * Names: 1..15 characters of [A-Za-z0-9_.-] (IFNAMSIZ), else ERR_INVALID.
+ *
+ * SIMULATED HOSTS (test:/// connections): the test driver keeps
+ * interfaces per connection, so a define would vanish with it. On a
+ * simulated host these calls edit the host's node file instead (the
+ * <interface> elements of <simdir>/sim-N.xml, written atomically under a
+ * lock), exactly as a real host keeps its network configuration on disk;
+ * every later connection -- ovmmd's, or `virsh -c test:///...` -- then
+ * lists them through virConnectListAllInterfaces. hv_sim_generate()
+ * keeps such interfaces when it rewrites a node file at start.
+ */
+
+enum hv_iface_type { HV_IF_ETHERNET, HV_IF_BOND, HV_IF_VLAN, HV_IF_BRIDGE };
+
+/* A host interface as the host reports it (iface_list). */
+struct hv_iface {
+    char name[16];
+    enum hv_iface_type type;
+    char mac[32];              /* "" when none */
+    bool active;
+    char over[2][16];          /* bond: its two ports; vlan: [0] the
+                                  parent; bridge: [0] the device it
+                                  bridges ("" for none) */
+    unsigned tag;              /* vlan: the VLAN id */
+    char mode[32];             /* bond: "active-backup", "802.3ad",
+                                  "balance-alb" */
+};
+
+/* The IP configuration of a bridge or device (borrowed strings). */
+struct hv_ipconf {
+    const char *type;          /* "NONE", "DHCP", "STATIC" */
+    const char *address;       /* STATIC: dotted quad */
+    const char *netmask;       /* STATIC: dotted quad */
+    const char *gateway;       /* STATIC: dotted quad or NULL */
+};
+
+struct hv_net_ops {
+    /* Every interface, sorted by name. *out: *n entries, xfree(). */
+    int (*iface_list)(struct hv_conn *c, struct hv_iface **out, size_t *n);
+    /* Define and start a bond @name over @port1 and @port2 with @mode
+     * (see above: the Oracle VM mode name) and @mtu (0: 1500).
+     * ERR_EXISTS when @name exists; ERR_NOT_FOUND when a port does not. */
+    int (*bond_define)(struct hv_conn *c, const char *name,
+                       const char *mode, const char *port1,
+                       const char *port2, unsigned mtu,
+                       const struct hv_ipconf *ip);
+    /* Define and start VLAN device "<parent>.<tag>" (tag 1..4094).
+     * ERR_EXISTS, ERR_NOT_FOUND (no parent). */
+    int (*vlan_define)(struct hv_conn *c, const char *parent, unsigned tag,
+                       const struct hv_ipconf *ip);
+    /* Define and start bridge @name over device @over (NULL: none).
+     * ERR_EXISTS when @name exists or @over is already bridged;
+     * ERR_NOT_FOUND when @over does not exist. */
+    int (*bridge_define)(struct hv_conn *c, const char *name,
+                         const char *over, const struct hv_ipconf *ip);
+    /* Stop and remove interface @name. ERR_NOT_FOUND when absent;
+     * ERR_STATE when another ovmm device is over it (a bridge over a
+     * bond). Physical ports are never removed (ERR_INVALID). */
+    int (*iface_remove)(struct hv_conn *c, const char *name);
+};
+
 /* Free @n strings and the array; accepts NULL. */
 void hv_strv_free(char **v, size_t n);
 
@@ -374,6 +447,8 @@ struct hv_driver {
                         size_t *n);
     /* Repositories and their files (see above). */
     const struct hv_storage_ops *storage;
+    /* Host networking (see above). */
+    const struct hv_net_ops *net;
 };
 
 /* The libvirt driver (hv/libvirt.c). */

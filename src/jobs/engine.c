@@ -172,7 +172,8 @@ job_op_find(const char *name)
 {
     /* jobs_int.h: the main table, then each module's own. */
     const struct job_op_type *const *const tables[] = {
-        job_op_table, job_ops_storage, job_ops_vdisk,
+        job_op_table, job_ops_storage, job_ops_vdisk, job_ops_net,
+        job_ops_netport, job_ops_vnic,
     };
     size_t i, k;
 

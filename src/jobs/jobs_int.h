@@ -51,5 +51,11 @@ extern const struct job_op_type *const job_op_table[];
  * (vdisk.*, import.*, template.*, assembly.*). */
 extern const struct job_op_type *const job_ops_storage[];
 extern const struct job_op_type *const job_ops_vdisk[];
+/* Networks (docs/NETWORKS.md): op_network.c (network.*), op_netport.c
+ * (bonds, ports, VLAN groups: ethernetport.*, vlangroup.*,
+ * vlansegment.*, vlaninterface.*), op_vnic.c (vnic.*, macrange.*). */
+extern const struct job_op_type *const job_ops_net[];
+extern const struct job_op_type *const job_ops_netport[];
+extern const struct job_op_type *const job_ops_vnic[];
 
 #endif

@@ -184,6 +184,19 @@ static const struct model_field ethernet_port_fields[] = {
     { "portType", MF_STRING, "port_type", NULL, NULL },
     { "serverId", MF_REF, "server_id", "Server", NULL },
     { "portState", MF_STRING, "port_state", NULL, NULL },
+    /* Bonds (issue 6, docs/NETWORKS.md): a BOND's mode and physical
+     * ports, a physical port's bond. */
+    { "bondMode", MF_STRING, "bond_mode", NULL, NULL },
+    { "physicalPortIds", MF_REFLIST, NULL, "EthernetPort", "bond_port_id" },
+    { "bondPortId", MF_REF, "bond_port_id", "EthernetPort", NULL },
+    { "vlanInterfaceIds", MF_REFLIST, NULL, "VlanInterface",
+      "ethernet_port_id" },
+    /* Extensions: its VLAN group and IP configuration. */
+    { "vlanGroupId", MF_REF, "vlan_group_id", "VlanGroup", NULL },
+    { "addressType", MF_STRING, "address_type", NULL, NULL },
+    { "ipAddress", MF_STRING, "ip_address", NULL, NULL },
+    { "netmask", MF_STRING, "netmask", NULL, NULL },
+    { "gateway", MF_STRING, "gateway", NULL, NULL },
 };
 
 static const struct model_type ethernet_port_type = {
@@ -201,6 +214,17 @@ static const struct model_field network_fields[] = {
     { "serverLocal", MF_BOOL, "server_local", NULL, NULL },
     { "mtu", MF_INT, "mtu", NULL, NULL },
     { "serverId", MF_REF, "server_id", "Server", NULL },
+    { "virtualNicIds", MF_REFLIST, NULL, "VirtualNic", "network_id" },
+    { "vlanInterfaceIds", MF_REFLIST, NULL, "VlanInterface", "network_id" },
+    /* Extensions: the VLAN segment a VLAN or hybrid network uses, and
+     * the bridge a VIRTUAL_MACHINE network has on each member server. */
+    { "vlanSegmentId", MF_REF, "vlan_segment_id", "VlanSegment", NULL },
+    { "bridgeName", MF_STRING, "bridge_name", NULL, NULL },
+};
+
+static const struct model_child network_children[] = {
+    { "EthernetPort", "EthernetPort", "network_id" },
+    { "VirtualNic", "VirtualNic", "network_id" },
 };
 
 static const struct model_type network_type = {
@@ -209,6 +233,104 @@ static const struct model_type network_type = {
     .table = "networks",
     .fields = network_fields,
     .nfields = NELEMS(network_fields),
+    .children = network_children,
+    .nchildren = NELEMS(network_children),
+};
+
+/* VLAN groups (Oracle VM 3.2's model, kept by 3.4's manager): a group of
+ * ports and bonds carrying VLAN segments; docs/NETWORKS.md. */
+static const struct model_field vlan_group_fields[] = {
+    { "ethernetPortIds", MF_REFLIST, NULL, "EthernetPort", "vlan_group_id" },
+    { "vlanSegmentIds", MF_REFLIST, NULL, "VlanSegment", "vlan_group_id" },
+    { "mtu", MF_INT, "mtu", NULL, NULL },
+};
+
+static const struct model_child vlan_group_children[] = {
+    { "VlanSegment", "VlanSegment", "vlan_group_id" },
+    { "EthernetPort", "EthernetPort", "vlan_group_id" },
+};
+
+static const struct model_type vlan_group_type = {
+    .name = "VlanGroup",
+    .code = "0036",
+    .table = "vlan_groups",
+    .fields = vlan_group_fields,
+    .nfields = NELEMS(vlan_group_fields),
+    .children = vlan_group_children,
+    .nchildren = NELEMS(vlan_group_children),
+};
+
+static const struct model_field vlan_segment_fields[] = {
+    { "vlanGroupId", MF_REF, "vlan_group_id", "VlanGroup", NULL },
+    { "vlanId", MF_INT, "vlan_id", NULL, NULL },
+    { "tagged", MF_BOOL, "tagged", NULL, NULL },
+    { "networkIds", MF_REFLIST, NULL, "Network", "vlan_segment_id" },
+    { "vlanInterfaceIds", MF_REFLIST, NULL, "VlanInterface",
+      "vlan_segment_id" },
+};
+
+static const struct model_type vlan_segment_type = {
+    .name = "VlanSegment",
+    .code = "0037",
+    .table = "vlan_segments",
+    .fields = vlan_segment_fields,
+    .nfields = NELEMS(vlan_segment_fields),
+};
+
+/* GET /VlanInterface: see list_vlan_interfaces.json (empty there). */
+static const struct model_field vlan_interface_fields[] = {
+    { "vlanId", MF_INT, "vlan_id", NULL, NULL },
+    { "ethernetPortId", MF_REF, "ethernet_port_id", "EthernetPort", NULL },
+    { "networkId", MF_REF, "network_id", "Network", NULL },
+    { "interfaceName", MF_STRING, "interface_name", NULL, NULL },
+    /* Extensions. */
+    { "vlanSegmentId", MF_REF, "vlan_segment_id", "VlanSegment", NULL },
+    { "addressType", MF_STRING, "address_type", NULL, NULL },
+    { "ipAddress", MF_STRING, "ip_address", NULL, NULL },
+    { "netmask", MF_STRING, "netmask", NULL, NULL },
+    { "gateway", MF_STRING, "gateway", NULL, NULL },
+};
+
+static const struct model_type vlan_interface_type = {
+    .name = "VlanInterface",
+    .code = "0038",
+    .table = "vlan_interfaces",
+    .fields = vlan_interface_fields,
+    .nfields = NELEMS(vlan_interface_fields),
+};
+
+/* GET /VirtualNic: see get_virtual_nic.json. */
+static const struct model_field virtual_nic_fields[] = {
+    { "macAddress", MF_STRING, "mac_address", NULL, NULL },
+    { "interfaceName", MF_STRING, "interface_name", NULL, NULL },
+    { "vmId", MF_REF, "vm_id", "Vm", NULL },
+    { "networkId", MF_REF, "network_id", "Network", NULL },
+    /* Extension: its position among the VM's VNICs. */
+    { "slot", MF_INT, "slot", NULL, NULL },
+};
+
+static const struct model_type virtual_nic_type = {
+    .name = "VirtualNic",
+    .code = "0007",
+    .table = "virtual_nics",
+    .fields = virtual_nic_fields,
+    .nfields = NELEMS(virtual_nic_fields),
+};
+
+/* The Manager's VNIC MAC address ranges (extension; Oracle VM's
+ * getVnicMacAddrRange/setVnicMacAddrRange as objects). */
+static const struct model_field mac_range_fields[] = {
+    { "startMacAddress", MF_STRING, "start_address", NULL, NULL },
+    { "endMacAddress", MF_STRING, "end_address", NULL, NULL },
+};
+
+static const struct model_type mac_range_type = {
+    .name = "MacRange",
+    .code = "00a1",
+    .table = "mac_ranges",
+    .fields = mac_range_fields,
+    .nfields = NELEMS(mac_range_fields),
+    .extension = true,
 };
 
 /* GET /CpuCompatibilityGroup: see get_cpu_compatibility_group.json. The
@@ -436,6 +558,7 @@ static const struct model_field vm_fields[] = {
     { "vmDomainType", MF_STRING, "domain_type", NULL, NULL },
     { "diskLimit", MF_INT, "disk_limit", NULL, NULL },
     { "vmDiskMappingIds", MF_REFLIST, NULL, "VmDiskMapping", "vm_id" },
+    { "virtualNicIds", MF_REFLIST, NULL, "VirtualNic", "vm_id" },
     { "repositoryId", MF_REF, "repository_id", "Repository", NULL },
     { "serverPoolId", MF_REF, "server_pool_id", "ServerPool", NULL },
     { "networkInstallPath", MF_STRING, "network_install_path", NULL, NULL },
@@ -698,6 +821,11 @@ static const struct model_type *const all_types[] = {
     &storage_element_type,
     &access_group_type,
     &storage_initiator_type,
+    &vlan_group_type,
+    &vlan_segment_type,
+    &vlan_interface_type,
+    &virtual_nic_type,
+    &mac_range_type,
 };
 
 const struct model_type *const *
