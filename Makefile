@@ -61,7 +61,7 @@ AUTH_SRCS := src/auth/password.c src/auth/session.c src/auth/authz.c
 API_SRCS := src/api/dispatch.c src/api/api_object.c src/api/api_session.c \
 	src/api/api_user.c src/api/api_openapi.c src/api/api_job.c \
 	src/api/api_event.c src/api/api_update.c src/api/api_server.c \
-	src/api/api_pool.c src/api/api_storage.c src/api/api_vdisk.c src/api/api_jobreq.c
+	src/api/api_pool.c src/api/api_storage.c src/api/api_vdisk.c src/api/api_jobreq.c src/api/api_network.c
 HTTP_SRCS := src/http/server.c src/http/request.c src/http/response.c \
 	src/http/static.c src/http/cert.c src/http/wait.c
 HV_SRCS := src/hv/libvirt.c src/hv/uri.c src/hv/sim.c src/hv/simstore.c

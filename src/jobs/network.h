@@ -32,6 +32,37 @@ bool net_vm_active(const char *run_state);
 
 /* ---- networks (op_network.c) ---- */
 
+/* @a (a JSON array) checked as roles (400: not a role, twice) and its
+ * canonical JSON text in *text (caller frees). */
+int net_roles_check(json_object *a, char **text);
+/*
+ * Network @want (a networks row as it is or would be: id, name, roles
+ * (JSON text), server_local, server_id, vlan_segment_id, and for a new
+ * one "ports": an array of port ids) satisfies the network rules:
+ * MANAGEMENT only on and kept by the management network; an intra-server
+ * network has a server this Manager owns and the VIRTUAL_MACHINE role
+ * only; its ports are free (in no other network, bond or VLAN group, on
+ * owned servers) and its segment is used by no other network; a server
+ * reaches it through one device; one CLUSTER_HEARTBEAT and one
+ * LIVE_MIGRATE network per server; no running VM on it when it loses
+ * VIRTUAL_MACHINE.
+ */
+int net_check_network(const struct storage_view *v, json_object *want,
+                      const char *mgr);
+/* The @want of a network.create's arguments @args (id, name, roles,
+ * ports, segment, serverLocal, serverId). Caller puts it. */
+json_object *net_want_new(json_object *args);
+/* Port or VLAN segment @ref (@kind "EthernetPort" / "VlanSegment") may be
+ * added to (@add) or removed from network @net_id: as above, plus: a
+ * management port stays; no running VM on that server (port) or on the
+ * network (segment) uses it when removed. */
+int net_check_member(const struct storage_view *v, const char *net_id,
+                     const char *kind, const char *ref, bool add,
+                     const char *mgr);
+/* Network @net_id may be deleted: no server port on the management
+ * network; no running VM with a VNIC on it. */
+int net_check_delete(const struct storage_view *v, const char *net_id);
+
 /* The bridge name of network @id on its servers: "vb" + the last 10 hex
  * digits of the id (15 characters at most). Caller frees. */
 char *net_bridge_name(const char *network_id);

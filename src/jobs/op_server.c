@@ -174,6 +174,7 @@ discover_run(struct job_ctx *ctx, json_object *args, json_object **undo)
     const char *sealed = json_str(args, "password");
     char *password = NULL, *id = NULL, *group_id = NULL, *group_name = NULL;
     char *net_id = NULL, *first_port = NULL;
+    const char *first_name = NULL;
     struct hv_auth auth = { json_str(args, "user"), NULL };
     struct hv_node_facts f;
     struct db_server_facts sf;
@@ -260,16 +261,21 @@ discover_run(struct job_ctx *ctx, json_object *args, json_object **undo)
                                 f.cpu_family, f.cpu_model, &gcreated) < 0 ||
         db_txn_server_put(t, &sf, &created) < 0)
         goto fail;
+    /* The management port: the first by name (eth0 before eth1), whatever
+     * order the host lists its interfaces in. */
     for (i = 0; i < f.nnics; i++) {
         char *pid = NULL;
 
         if (db_txn_port_put(t, id, sf.name, f.nics[i].name, f.nics[i].mac,
                             f.nics[i].mtu, f.nics[i].up, &pid) < 0)
             goto fail;
-        if (!first_port)
+        if (!first_port || strcmp(f.nics[i].name, first_name) < 0) {
+            xfree(first_port);
             first_port = pid;
-        else
+            first_name = f.nics[i].name;
+        } else {
             xfree(pid);
+        }
     }
     if (created && db_txn_management_network(t, "management", &net_id,
                                              &ncreated) < 0)
