@@ -64,7 +64,8 @@ API_SRCS := src/api/dispatch.c src/api/api_object.c src/api/api_session.c \
 	src/api/api_pool.c src/api/api_storage.c src/api/api_vdisk.c src/api/api_jobreq.c src/api/api_network.c
 HTTP_SRCS := src/http/server.c src/http/request.c src/http/response.c \
 	src/http/static.c src/http/cert.c src/http/wait.c
-HV_SRCS := src/hv/libvirt.c src/hv/uri.c src/hv/sim.c src/hv/simstore.c
+HV_SRCS := src/hv/libvirt.c src/hv/uri.c src/hv/sim.c src/hv/simstore.c \
+	src/hv/simnet.c
 POLICY_SRCS := src/policy/registry.c src/policy/monitor.c
 GEN_SRCS := $(BUILD)/gen/embedded.c $(BUILD)/gen/routes.c
 
@@ -77,7 +78,7 @@ DAEMON_OBJS := $(BUILD)/src/main.o $(BUILD)/src/admin.o
 
 UNIT_TESTS := test_util test_config test_model test_db test_auth test_http \
 	test_jobs test_events test_hv test_monitor test_server_ops \
-	test_import_util test_hv_storage test_storage_db test_vdisk
+	test_import_util test_hv_storage test_storage_db test_vdisk test_hv_net
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 APITEST := $(BUILD)/tests/apitest
 JOBLOAD := $(BUILD)/tests/jobload

@@ -18,8 +18,10 @@ libcurl4-openssl-dev libarchive-dev"
 # (ipmi_sim) with ipmitool, which ovmmd runs for server power control.
 # qemu-utils: qemu-img checks the qcow2 overlays (thin clones) that the
 # simulated storage writes (tests/unit/test_hv_storage.c).
+# libvirt-clients: virsh, with which tests/api/network.sh looks at the
+# simulated hosts' interfaces (bridges, bonds) through libvirt itself.
 TEST_PKGS="libcmocka-dev curl sqlite3 procps chromium nodejs
-libvirt-daemon openipmi ipmitool qemu-utils"
+libvirt-daemon libvirt-clients openipmi ipmitool qemu-utils"
 
 case "${1:-all}" in
 build) want="$BUILD_PKGS" ;;

@@ -6,6 +6,7 @@
 # tests/api/jobs.sh: job engine load, crash and streaming tests, then
 # tests/api/monitor.sh: monitoring against a libvirtd of its own, then
 # tests/api/storage.sh: repositories on the simulated storage's files, then
+# tests/api/network.sh: bridges on the simulated hosts, through virsh, then
 # tests/api/power.sh: server power through ipmi_sim and Wake-on-LAN). All output
 # goes to the terminal and to $BUILD/test-results.tap (installed at the end). Afterwards it counts
 # the "ok" and "not ok" lines over everything (TAP numbering restarts in
@@ -74,6 +75,7 @@ for tier in $TIERS; do
         run_part "api jobs" bash tests/api/jobs.sh
         run_part "api monitor" bash tests/api/monitor.sh
         run_part "api storage" bash tests/api/storage.sh
+        run_part "api network" bash tests/api/network.sh
         run_part "api power" bash tests/api/power.sh
         ;;
     browser)

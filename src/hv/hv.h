@@ -368,7 +368,29 @@ struct hv_storage_ops {
  *   bridge  named by the network (docs/NETWORKS.md), over a port, bond or
  *           VLAN device, or over nothing (an intra-server network), with
  *           the IP configuration of what it replaces
- * Names: 1..15 characters of [A-Za-z0-9_.-] (IFNAMSIZ), else ERR_INVALID.
+ * Names: 1..15 characters of [A-Za-z0-9_.-] (IFNAMSIZ), not starting
+ * with '.' or '-', else ERR_INVALID; so are a bad mode, a tag outside
+ * 1..4094, an MTU outside 68..65535 and a bad IP configuration (type
+ * other than NONE/DHCP/STATIC; STATIC without an IPv4 address and a
+ * contiguous netmask, or with a gateway that is not an IPv4 address).
+ *
+ * Rules, the same on every host (checked against iface_list before
+ * anything is changed):
+ *   - a new name must be free (ERR_EXISTS);
+ *   - a bond's ports, a VLAN's parent and a bridge's device must exist
+ *     (ERR_NOT_FOUND); a bond's ports are two distinct physical
+ *     (ethernet) ports, a VLAN's parent a port or bond, a bridge's device
+ *     anything but a bridge (ERR_INVALID);
+ *   - a bond's port must be used by nothing (no bond, bridge or VLAN
+ *     over it); a VLAN's parent and a bridge's device must not be a
+ *     bond's port; a device is bridged once (all ERR_EXISTS). A VLAN may
+ *     be made on a bridged port and a port with VLANs may be bridged
+ *     (an untagged segment's bridge next to tagged ones);
+ *   - iface_remove: a physical port is ERR_INVALID, a device something
+ *     is over (a bridge over a bond, a VLAN on it) ERR_STATE.
+ * Every define is one libvirt interface change (virInterfaceChangeBegin
+ * .. Commit, Rollback on failure where the host supports it), so a
+ * failure leaves nothing behind.
  *
  * SIMULATED HOSTS (test:/// connections): the test driver keeps
  * interfaces per connection, so a define would vanish with it. On a
@@ -376,8 +398,10 @@ struct hv_storage_ops {
  * <interface> elements of <simdir>/sim-N.xml, written atomically under a
  * lock), exactly as a real host keeps its network configuration on disk;
  * every later connection -- ovmmd's, or `virsh -c test:///...` -- then
- * lists them through virConnectListAllInterfaces. hv_sim_generate()
- * keeps such interfaces when it rewrites a node file at start.
+ * lists them through virConnectListAllInterfaces. iface_list of a
+ * simulated host therefore opens a fresh connection to the node file
+ * (the one given may predate the last edit). hv_sim_generate() keeps
+ * such interfaces when it rewrites a node file at start.
  */
 
 enum hv_iface_type { HV_IF_ETHERNET, HV_IF_BOND, HV_IF_VLAN, HV_IF_BRIDGE };
@@ -394,6 +418,7 @@ struct hv_iface {
     unsigned tag;              /* vlan: the VLAN id */
     char mode[32];             /* bond: "active-backup", "802.3ad",
                                   "balance-alb" */
+    unsigned mtu;              /* configured MTU, 0 when none is */
 };
 
 /* The IP configuration of a bridge or device (borrowed strings). */
@@ -405,7 +430,10 @@ struct hv_ipconf {
 };
 
 struct hv_net_ops {
-    /* Every interface, sorted by name. *out: *n entries, xfree(). */
+    /* Every interface, sorted by name, one entry per name: the
+     * top-level definitions and what is nested in them (on a netcf host
+     * a bridged bond is listed only inside its bridge). *out: *n
+     * entries, xfree(); NULL when none. */
     int (*iface_list)(struct hv_conn *c, struct hv_iface **out, size_t *n);
     /* Define and start a bond @name over @port1 and @port2 with @mode
      * (see above: the Oracle VM mode name) and @mtu (0: 1500).
@@ -418,14 +446,18 @@ struct hv_net_ops {
      * ERR_EXISTS, ERR_NOT_FOUND (no parent). */
     int (*vlan_define)(struct hv_conn *c, const char *parent, unsigned tag,
                        const struct hv_ipconf *ip);
-    /* Define and start bridge @name over device @over (NULL: none).
+    /* Define and start bridge @name over device @over (NULL or "":
+     * none).
      * ERR_EXISTS when @name exists or @over is already bridged;
      * ERR_NOT_FOUND when @over does not exist. */
     int (*bridge_define)(struct hv_conn *c, const char *name,
                          const char *over, const struct hv_ipconf *ip);
     /* Stop and remove interface @name. ERR_NOT_FOUND when absent;
-     * ERR_STATE when another ovmm device is over it (a bridge over a
-     * bond). Physical ports are never removed (ERR_INVALID). */
+     * ERR_STATE when another device is over it (a bridge over a bond, a
+     * VLAN on it). Physical ports are never removed (ERR_INVALID). A
+     * bridge's device and a bond's ports stay (on a netcf host, which
+     * drops them with the bridge or bond, they are defined again on their
+     * own, without IP configuration). */
     int (*iface_remove)(struct hv_conn *c, const char *name);
 };
 
@@ -481,7 +513,10 @@ char *hv_uri_for(const char *host, const char *user, const char *tmpl,
  * replacing files a previous start wrote): each host with its own CPU
  * count, memory, two interfaces with distinct MACs, one local `dir`
  * storage pool, and its identity (hostname sim-<i>, a UUID derived from
- * @seed and i, so the same data directory keeps the same UUIDs). 0 or -1.
+ * @seed and i, so the same data directory keeps the same UUIDs). The
+ * other interfaces of a file it replaces (bonds, VLAN devices, bridges
+ * made through hv_net_ops) are kept, as a real host keeps its network
+ * configuration across a restart. 0 or -1.
  */
 int hv_sim_generate(const char *dir, unsigned n, const char *seed);
 /* The access host of the simulated NFS server hv_sim_generate() makes

@@ -61,6 +61,12 @@
  * storage is hv/simstore.c on real files instead, since the test driver
  * keeps volumes in memory and can neither upload nor resize them.
  *
+ * Host networking (hv.h, "host networking"): bonds, VLAN devices and
+ * bridges are libvirt host interfaces; the section "host networking"
+ * below has its own DESIGN. A test:/// connection edits its node file
+ * (hv/simnet.c) instead, since the test driver forgets what a connection
+ * defines when it closes.
+ *
  * Threads: a struct hv_conn is used by one thread at a time (hv.h);
  * `dead` is atomic because the event thread writes it. The globals are
  * guarded by lv_once and lv_loop_lock as noted on each.
@@ -86,6 +92,7 @@
 #include <sodium.h>
 
 #include "hv/hv.h"
+#include "hv/simnet.h"
 #include "hv/simstore.h"
 #include "util/alloc.h"
 #include "util/autoptr.h"
@@ -836,14 +843,22 @@ lv_uuid_from(const char *s, char *out, size_t size)
 
 /* Interfaces: name, MAC, up, MTU. Cannot list them on a live
  * connection: none. 0, or -1 when the connection is gone. */
+static int lvn_list_conn(struct hv_conn *c, virConnectPtr conn,
+                         struct hv_iface **out, size_t *n);
+
+/*
+ * The host's physical ports: the ethernet interfaces it lists, also those
+ * inside a bridge or bond made on it (lvn_list_conn()), never the bonds,
+ * VLAN devices and bridges themselves, which are not ports discovery
+ * makes (ovmm makes them: docs/NETWORKS.md).
+ */
 static int
 lv_nics(struct hv_conn *c, struct hv_node_facts *f)
 {
-    virInterfacePtr *ifs = NULL;
-    int i, n;
+    struct hv_iface *ifs = NULL;
+    size_t n = 0, i;
 
-    n = virConnectListAllInterfaces(c->conn, &ifs, 0);
-    if (n < 0) {
+    if (lvn_list_conn(c, c->conn, &ifs, &n) < 0) {
         if (lv_alive(c)) {
             /* Discovery goes on without them (e.g. a host with no
              * interface driver); only a lost connection fails it. */
@@ -856,30 +871,19 @@ lv_nics(struct hv_conn *c, struct hv_node_facts *f)
             err_clear();
             return 0;
         }
-        lv_fail(c, "list the interfaces of");
         return -1;
     }
-    f->nics = xcalloc((size_t)n, sizeof(*f->nics));
+    f->nics = xcalloc(n + 1, sizeof(*f->nics));
     for (i = 0; i < n; i++) {
-        struct hv_nic *nic = &f->nics[f->nnics++];
-        const char *name = virInterfaceGetName(ifs[i]);
-        const char *mac = virInterfaceGetMACString(ifs[i]);
-        char *xml = virInterfaceGetXMLDesc(ifs[i], 0);
+        struct hv_nic *nic;
 
-        str_copy(nic->name, name ? name : "", sizeof(nic->name));
-        str_copy(nic->mac, mac ? mac : "", sizeof(nic->mac));
-        nic->up = virInterfaceIsActive(ifs[i]) == 1;
-        if (xml) {
-            AUTOPTR(xmlDoc) xmlDoc *doc = lv_xml_parse(xml);
-            AUTOPTR(xmlXPathContext) xmlXPathContext *x = NULL;
-            int mtu = 0;
-
-            if (doc && (x = lv_xpath_new(doc)))
-                lv_xp_int(x, "string(/interface/mtu/@size)", &mtu);
-            nic->mtu = (unsigned)mtu;
-            xfree(xml);
-        }
-        virInterfaceFree(ifs[i]);
+        if (ifs[i].type != HV_IF_ETHERNET)
+            continue;
+        nic = &f->nics[f->nnics++];
+        str_copy(nic->name, ifs[i].name, sizeof(nic->name));
+        str_copy(nic->mac, ifs[i].mac, sizeof(nic->mac));
+        nic->mtu = ifs[i].mtu;
+        nic->up = ifs[i].active;
     }
     xfree(ifs);
     err_clear();
@@ -3193,6 +3197,488 @@ static const struct hv_storage_ops lvs_storage = {
     .fs_wipe = lvs_fs_wipe,
 };
 
+/* ---- host networking: bonds, VLAN devices, bridges ----
+ *
+ * DESIGN (hv.h, "host networking"; the rules and the XML are hv/simnet.c's,
+ * shared with simulated hosts, so both paths refuse the same things):
+ *
+ * iface_list: virConnectListAllInterfaces, each interface's persistent
+ * definition (VIR_INTERFACE_XML_INACTIVE: a bond's mode and ports are in
+ * it, not always in the live state; the test driver, which refuses the
+ * flag, is asked without it) read into a flat list with what is
+ * nested in it, the MAC from virInterfaceGetMACString when the
+ * definition has none. On a simulated host the list comes from a fresh
+ * connection to the node file, not from the caller's: that one parsed
+ * the file when it was opened, maybe before the last edit, and a fresh
+ * one reports exactly what libvirt makes of the file now.
+ *
+ * A define on a real host: list, check (hv_net_plan()), then inside one
+ * interface change (virInterfaceChangeBegin .. Commit; a driver without
+ * transactions goes on without one) virInterfaceDefineXML and
+ * virInterfaceCreate; on failure the new interface is destroyed and
+ * undefined and the change rolled back, so nothing stays. A remove:
+ * check, destroy (when active), undefine; then whatever the removed bond
+ * or bridge was made of and the host no longer lists on its own is
+ * defined and started again from the list taken before (netcf drops a
+ * bridge's and a bond's members with it; the test driver keeps them, so
+ * there this does nothing). Untested on real hosts (no netcf host in the
+ * test environment): the ChangeBegin of a host whose last change was
+ * left open (ovmmd died in the middle) fails with ERR_STATE until someone
+ * runs `virsh iface-commit` or `iface-rollback` there; a member defined
+ * again has no IP configuration.
+ *
+ * A simulated host: hv_simnet_apply() edits the node file under its
+ * directory's lock, and before the edited file replaces the old one,
+ * lvn_sim_verify() opens it with the test driver and looks the interface
+ * up, so a file the test driver would refuse (which would make the host
+ * unreachable) is never installed.
+ */
+
+DEFINE_AUTOPTR(virInterface, virInterfaceFree)
+
+/* lv_fail() with a formatted @what ("define interface 'x' on"). */
+static void lvn_fail(struct hv_conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+lvn_fail(struct hv_conn *c, const char *fmt, ...)
+{
+    char *AUTOFREE what = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    what = xvasprintf(fmt, ap);
+    va_end(ap);
+    lv_fail(c, what);
+}
+
+/* "test://" + @path, percent-encoding what a URI path cannot hold as it
+ * is (as hv_uri_for() does). Caller frees. */
+static char *
+lvn_test_uri(const char *path)
+{
+    static const char keep[] = "abcdefghijklmnopqrstuvwxyz"
+                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "0123456789/._-~+";
+    size_t i, o = 0, len = strlen(path);
+    char *out = xmalloc(strlen("test://") + 3 * len + 1);
+
+    memcpy(out, "test://", strlen("test://"));
+    o = strlen("test://");
+    for (i = 0; i < len; i++) {
+        if (strchr(keep, path[i])) {
+            out[o++] = path[i];
+        } else {
+            snprintf(out + o, 4, "%%%02X", (unsigned)(unsigned char)path[i]);
+            o += 3;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* A private connection to @uri (a test:/// node file), with libxml2
+ * quiet in this thread. NULL with err_set() (libvirt's message). */
+static virConnectPtr
+lvn_open_private(const char *uri)
+{
+    xmlSetGenericErrorFunc(NULL, lv_xml_quiet);
+    err_clear();
+    return virConnectOpen(uri);
+}
+
+/* The interfaces of @conn (@c's, or a private one to its node file) into
+ * *out / *n (hv_net_ops.iface_list). */
+static int
+lvn_list_conn(struct hv_conn *c, virConnectPtr conn, struct hv_iface **out,
+              size_t *n)
+{
+    virInterfacePtr *ifs = NULL;
+    struct hv_net_list l;
+    int i, k;
+
+    *out = NULL;
+    *n = 0;
+    err_clear();
+    k = virConnectListAllInterfaces(conn, &ifs, 0);
+    if (k < 0) {
+        lv_fail(c, "list the interfaces of");
+        return -1;
+    }
+    hv_net_list_init(&l);
+    for (i = 0; i < k; i++) {
+        const char *mac = virInterfaceGetMACString(ifs[i]);
+        char *xml = virInterfaceGetXMLDesc(ifs[i],
+                                           VIR_INTERFACE_XML_INACTIVE);
+        bool active = virInterfaceIsActive(ifs[i]) == 1;
+
+        /* The test driver has only one definition and refuses the
+         * flag. */
+        if (!xml)
+            xml = virInterfaceGetXMLDesc(ifs[i], 0);
+
+        if (xml) {
+            if (hv_net_list_add_xml(&l, xml, active, mac) < 0)
+                log_warnx("ignoring interface '%s' of '%s': %s",
+                          virInterfaceGetName(ifs[i]), c->uri,
+                          err_message());
+            xfree(xml);
+        } else {
+            /* Gone since it was listed, most likely. */
+            log_debug("no definition of interface '%s' on '%s': %s",
+                      virInterfaceGetName(ifs[i]), c->uri, err_message());
+        }
+        virInterfaceFree(ifs[i]);
+    }
+    xfree(ifs);
+    err_clear();
+    hv_net_list_finish(&l);
+    hv_net_list_steal(&l, out, n);
+    return 0;
+}
+
+/* hv_net_ops.iface_list (hv.h; DESIGN above). */
+static int
+lvn_iface_list(struct hv_conn *c, struct hv_iface **out, size_t *n)
+{
+    virConnectPtr conn;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    if (!c->sim_path)
+        return lvn_list_conn(c, c->conn, out, n);
+    if (!(conn = lvn_open_private(c->uri))) {
+        char msg[sizeof(((struct err *)0)->message)];
+
+        str_copy(msg, err_code() != ERR_OK ? err_message()
+                                           : "unknown libvirt error",
+                 sizeof(msg));
+        err_set(LV_ERR_DOWN, "cannot list the interfaces of '%s': %s",
+                c->uri, msg);
+        return -1;
+    }
+    rc = lvn_list_conn(c, conn, out, n);
+    virConnectClose(conn);
+    return rc;
+}
+
+/* hv_simnet_verify_fn: does the test driver open the edited node file
+ * @path and list @name exactly when @present? (DESIGN above) */
+static int
+lvn_sim_verify(const char *path, const char *name, bool present,
+               void *opaque)
+{
+    struct hv_conn *c = opaque;
+    char *AUTOFREE uri = lvn_test_uri(path);
+    virConnectPtr conn;
+    virInterfacePtr ifc;
+    bool found;
+
+    if (!(conn = lvn_open_private(uri))) {
+        char msg[sizeof(((struct err *)0)->message)];
+
+        str_copy(msg, err_code() != ERR_OK ? err_message()
+                                           : "unknown libvirt error",
+                 sizeof(msg));
+        err_set(ERR_INTERNAL, "cannot change interface '%s' of '%s': the "
+                "edited node file does not load: %s", name, c->uri, msg);
+        return -1;
+    }
+    ifc = virInterfaceLookupByName(conn, name);
+    found = ifc != NULL;
+    if (ifc)
+        virInterfaceFree(ifc);
+    virConnectClose(conn);
+    err_clear();
+    if (found != present) {
+        err_set(ERR_INTERNAL, "cannot change interface '%s' of '%s': the "
+                "edited node file %s it", name, c->uri,
+                present ? "does not list" : "still lists");
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Begin an interface change on @c: 1 begun, 0 when the driver has no
+ * transactions (go on without), -1 with err_set().
+ */
+static int
+lvn_begin(struct hv_conn *c)
+{
+    err_clear();
+    if (virInterfaceChangeBegin(c->conn, 0) == 0)
+        return 1;
+    if (err_code() == ERR_UNSUPPORTED && lv_alive(c)) {
+        log_debug("no interface transactions on '%s': %s", c->uri,
+                  err_message());
+        err_clear();
+        return 0;
+    }
+    lv_fail(c, "begin a network change on");
+    return -1;
+}
+
+/* Roll back the change begun on @c (when @txn), keeping the caller's
+ * error. */
+static void
+lvn_rollback(struct hv_conn *c, int txn)
+{
+    struct err saved;
+
+    if (txn != 1)
+        return;
+    lv_err_save(&saved);
+    if (virInterfaceChangeRollback(c->conn, 0) < 0)
+        log_warnx("cannot roll back the network change on '%s': %s", c->uri,
+                  err_message());
+    lv_err_restore(&saved);
+}
+
+/* Commit the change begun on @c (when @txn). 0 or -1. */
+static int
+lvn_commit(struct hv_conn *c, int txn)
+{
+    if (txn != 1)
+        return 0;
+    err_clear();
+    if (virInterfaceChangeCommit(c->conn, 0) < 0) {
+        lv_fail(c, "commit the network change on");
+        return -1;
+    }
+    return 0;
+}
+
+/* Destroy (when active) and undefine @ifc, keeping the caller's error:
+ * the undoing of a define that failed half-way. */
+static void
+lvn_discard(struct hv_conn *c, virInterfacePtr ifc)
+{
+    struct err saved;
+
+    lv_err_save(&saved);
+    if (virInterfaceIsActive(ifc) == 1)
+        virInterfaceDestroy(ifc, 0);
+    if (virInterfaceUndefine(ifc) < 0)
+        log_warnx("cannot undefine interface '%s' of '%s': %s",
+                  virInterfaceGetName(ifc), c->uri, err_message());
+    lv_err_restore(&saved);
+}
+
+/* Define and start @xml (interface @name) on a real host; no transaction
+ * of its own. 0 or -1 with nothing left defined. */
+static int
+lvn_define_one(struct hv_conn *c, const char *name, const char *xml)
+{
+    AUTOPTR(virInterface) virInterface *ifc = NULL;
+
+    err_clear();
+    if (!(ifc = virInterfaceDefineXML(c->conn, xml, 0))) {
+        lvn_fail(c, "define interface '%s' on", name);
+        return -1;
+    }
+    if (virInterfaceCreate(ifc, 0) < 0) {
+        lvn_fail(c, "start interface '%s' on", name);
+        lvn_discard(c, ifc);
+        return -1;
+    }
+    return 0;
+}
+
+/* A define (@r: bond, vlan or bridge) on @c, either path. */
+static int
+lvn_define(struct hv_conn *c, const struct hv_net_req *r)
+{
+    struct hv_iface *AUTOFREE ifs = NULL;
+    char *AUTOFREE xml = NULL;
+    size_t n;
+    int txn;
+
+    if (c->sim_path)
+        return hv_simnet_apply(c->sim_path, r, lvn_sim_verify, c);
+    if (lvn_list_conn(c, c->conn, &ifs, &n) < 0 ||
+        hv_net_plan(r, ifs, n, &xml) < 0)
+        return -1;
+    if ((txn = lvn_begin(c)) < 0)
+        return -1;
+    if (lvn_define_one(c, r->name, xml) < 0) {
+        lvn_rollback(c, txn);
+        return -1;
+    }
+    if (lvn_commit(c, txn) < 0) {
+        AUTOPTR(virInterface) virInterface *ifc =
+            virInterfaceLookupByName(c->conn, r->name);
+
+        if (ifc)
+            lvn_discard(c, ifc);
+        lvn_rollback(c, txn);
+        return -1;
+    }
+    log_info("interface '%s' defined and started on '%s'", r->name, c->uri);
+    return 0;
+}
+
+/* On a real host after @f was removed: define again, on its own, each of
+ * its members the host no longer lists (DESIGN above). 0 or -1. */
+static int
+lvn_restore_members(struct hv_conn *c, const struct hv_iface *f,
+                    const struct hv_iface *ifs, size_t n)
+{
+    unsigned i;
+
+    if (f->type != HV_IF_BOND && f->type != HV_IF_BRIDGE)
+        return 0;
+    for (i = 0; i < 2; i++) {
+        const char *m = f->over[i];
+        const struct hv_iface *mf = NULL;
+        char *AUTOFREE xml = NULL;
+        virInterfacePtr ifc;
+        size_t k;
+
+        if (!m[0])
+            continue;
+        ifc = virInterfaceLookupByName(c->conn, m);
+        if (ifc) {
+            virInterfaceFree(ifc);
+            continue;
+        }
+        err_clear();
+        for (k = 0; k < n && !mf; k++) {
+            if (strcmp(ifs[k].name, m) == 0)
+                mf = &ifs[k];
+        }
+        if (!mf)
+            continue;
+        xml = hv_net_member_xml(mf, ifs, n);
+        if (lvn_define_one(c, m, xml) < 0)
+            return -1;
+        log_info("interface '%s' of removed '%s' defined again on '%s'", m,
+                 f->name, c->uri);
+    }
+    return 0;
+}
+
+/* hv_net_ops.iface_remove on a real host (after the checks). */
+static int
+lvn_remove_real(struct hv_conn *c, const struct hv_net_req *r,
+                const struct hv_iface *ifs, size_t n)
+{
+    AUTOPTR(virInterface) virInterface *ifc = NULL;
+    const struct hv_iface *f = NULL;
+    bool destroyed = false;
+    size_t i;
+    int txn;
+
+    for (i = 0; i < n && !f; i++) {
+        if (strcmp(ifs[i].name, r->name) == 0)
+            f = &ifs[i];
+    }
+    if (NEVER(!f)) {
+        err_set(ERR_INTERNAL, "cannot remove interface '%s': not listed",
+                r->name);
+        return -1;
+    }
+    if ((txn = lvn_begin(c)) < 0)
+        return -1;
+    err_clear();
+    if (!(ifc = virInterfaceLookupByName(c->conn, r->name))) {
+        lvn_fail(c, "find interface '%s' on", r->name);
+        goto fail;
+    }
+    if (virInterfaceIsActive(ifc) == 1) {
+        if (virInterfaceDestroy(ifc, 0) < 0) {
+            lvn_fail(c, "stop interface '%s' on", r->name);
+            goto fail;
+        }
+        destroyed = true;
+    }
+    if (virInterfaceUndefine(ifc) < 0) {
+        lvn_fail(c, "undefine interface '%s' on", r->name);
+        goto fail;
+    }
+    destroyed = false;          /* nothing to start again: it is gone */
+    if (lvn_restore_members(c, f, ifs, n) < 0 || lvn_commit(c, txn) < 0)
+        goto fail;
+    log_info("interface '%s' removed from '%s'", r->name, c->uri);
+    return 0;
+
+ fail:
+    if (destroyed) {
+        struct err saved;
+
+        lv_err_save(&saved);
+        virInterfaceCreate(ifc, 0);
+        lv_err_restore(&saved);
+    }
+    lvn_rollback(c, txn);
+    return -1;
+}
+
+/* hv_net_ops.bond_define (hv.h). */
+static int
+lvn_bond_define(struct hv_conn *c, const char *name, const char *mode,
+                const char *port1, const char *port2, unsigned mtu,
+                const struct hv_ipconf *ip)
+{
+    struct hv_net_req r;
+
+    if (hv_net_req_bond(&r, name, mode, port1, port2, mtu, ip) < 0)
+        return -1;
+    return lvn_define(c, &r);
+}
+
+/* hv_net_ops.vlan_define (hv.h). */
+static int
+lvn_vlan_define(struct hv_conn *c, const char *parent, unsigned tag,
+                const struct hv_ipconf *ip)
+{
+    struct hv_net_req r;
+
+    if (hv_net_req_vlan(&r, parent, tag, ip) < 0)
+        return -1;
+    return lvn_define(c, &r);
+}
+
+/* hv_net_ops.bridge_define (hv.h). */
+static int
+lvn_bridge_define(struct hv_conn *c, const char *name, const char *over,
+                  const struct hv_ipconf *ip)
+{
+    struct hv_net_req r;
+
+    if (hv_net_req_bridge(&r, name, over, ip) < 0)
+        return -1;
+    return lvn_define(c, &r);
+}
+
+/* hv_net_ops.iface_remove (hv.h). */
+static int
+lvn_iface_remove(struct hv_conn *c, const char *name)
+{
+    struct hv_iface *AUTOFREE ifs = NULL;
+    struct hv_net_req r;
+    char *AUTOFREE xml = NULL;
+    size_t n;
+
+    if (hv_net_req_remove(&r, name) < 0)
+        return -1;
+    if (c->sim_path)
+        return hv_simnet_apply(c->sim_path, &r, lvn_sim_verify, c);
+    if (lvn_list_conn(c, c->conn, &ifs, &n) < 0 ||
+        hv_net_plan(&r, ifs, n, &xml) < 0)
+        return -1;
+    return lvn_remove_real(c, &r, ifs, n);
+}
+
+static const struct hv_net_ops lvn_net = {
+    .iface_list = lvn_iface_list,
+    .bond_define = lvn_bond_define,
+    .vlan_define = lvn_vlan_define,
+    .bridge_define = lvn_bridge_define,
+    .iface_remove = lvn_iface_remove,
+};
+
 const struct hv_driver hv_libvirt = {
     .name = "libvirt",
     .open = lv_open,
@@ -3201,4 +3687,5 @@ const struct hv_driver hv_libvirt = {
     .node_facts = lv_node_facts,
     .domain_stats = lv_domain_stats,
     .storage = &lvs_storage,
+    .net = &lvn_net,
 };

@@ -49,9 +49,18 @@
  *
  * Files are written atomically (temporary file, fsync, rename) into a
  * directory made with mode 0700, so a test driver that opens a file while
- * it is being replaced sees the old or the new one, never half. No state;
- * thread-safe, but two concurrent calls on one directory race benignly
- * (the last rename wins).
+ * it is being replaced sees the old or the new one, never half.
+ *
+ * Host networking survives a restart. The bonds, VLAN devices and bridges
+ * ovmm makes on a simulated host are <interface> elements of its node
+ * file (hv/simnet.c edits them in place; hv.h, "host networking"), as a
+ * real host keeps its network configuration on disk. So when a node file
+ * is rewritten here, every <interface> of the old file other than the
+ * generated eth0 and eth1 is copied, as it was, after them; the rest of
+ * the file (identity, CPU, memory, pool) is generated afresh. The whole
+ * rewrite holds the directory's lock (hv_simnet_lock()), the one node
+ * file edits take, so an edit running meanwhile is never lost. No state;
+ * thread-safe.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +73,7 @@
 #include <sodium.h>
 
 #include "hv/hv.h"
+#include "hv/simnet.h"
 #include "util/alloc.h"
 #include "util/autoptr.h"
 #include "util/buf.h"
@@ -147,9 +157,13 @@ sim_mac_format(const unsigned char b[16], unsigned nic, char out[18])
              b[15], nic & 0xff);
 }
 
-/* The node file of host @i (1-based) into @b. */
+/* The interfaces every node file has; the others are kept (DESIGN). */
+static const char *const sim_nics[] = { "eth0", "eth1" };
+
+/* The node file of host @i (1-based) into @b, with @kept (the kept
+ * <interface> lines, may be "") after the generated interfaces. */
 static int
-sim_node_xml(struct buf *b, const char *seed, unsigned i)
+sim_node_xml(struct buf *b, const char *seed, unsigned i, const char *kept)
 {
     const struct sim_profile *p = &sim_profiles[(i - 1) % SIM_NPROFILES];
     unsigned char id[16];
@@ -195,10 +209,11 @@ sim_node_xml(struct buf *b, const char *seed, unsigned i)
         "<mac address='%s'/><mtu size='1500'/></interface>\n"
         "  <interface type='ethernet' name='eth1'><start mode='onboot'/>"
         "<mac address='%s'/><mtu size='9000'/></interface>\n"
+        "%s"
         "  <pool type='dir'><name>local-sim-%u</name>"
         "<target><path>/OVS/local-sim-%u</path></target></pool>\n"
         "</node>\n",
-        mac0, mac1, i, i);
+        mac0, mac1, kept, i, i);
     return 0;
 }
 
@@ -247,6 +262,7 @@ int
 hv_sim_generate(const char *dir, unsigned n, const char *seed)
 {
     unsigned i;
+    int lockfd;
 
     if (!dir || !*dir) {
         err_set(ERR_INVALID, "cannot generate simulated hosts: no directory");
@@ -256,18 +272,27 @@ hv_sim_generate(const char *dir, unsigned n, const char *seed)
         seed = "";
     if (fs_mkdir_p(dir, 0700) < 0)
         return -1;
+    if ((lockfd = hv_simnet_lock(dir)) < 0)
+        return -1;
     for (i = 1; i <= n; i++) {
         char *AUTOFREE path = xasprintf("%s/sim-%u.xml", dir, i);
-        struct buf b;
+        struct buf b, kept;
         int rc;
 
         buf_init(&b, 0);
-        rc = sim_node_xml(&b, seed, i);
+        buf_init(&kept, 0);
+        rc = hv_simnet_kept(path, sim_nics,
+                            sizeof(sim_nics) / sizeof(sim_nics[0]), &kept);
+        if (rc == 0)
+            rc = sim_node_xml(&b, seed, i, kept.data ? kept.data : "");
         if (rc == 0)
             rc = sim_write_file(path, b.data, b.len);
+        buf_release(&kept);
         buf_release(&b);
-        if (rc < 0)
+        if (rc < 0) {
+            hv_simnet_unlock(lockfd);
             return -1;
+        }
     }
     /* A previous start with more hosts left files that would still be
      * found by hv_uri_for(): remove them, so there are exactly @n. */
@@ -278,6 +303,7 @@ hv_sim_generate(const char *dir, unsigned n, const char *seed)
             break;
         log_info("removed simulated host file '%s'", path);
     }
+    hv_simnet_unlock(lockfd);
     /* One simulated NFS server for them (hv.h, "SIMULATED STORAGE"):
      * access host "sim-nfs" exporting /exports/repo1 .. repo3. Existing
      * exports and their files are kept. */
