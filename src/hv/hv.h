@@ -511,7 +511,7 @@ char *hv_uri_for(const char *host, const char *user, const char *tmpl,
 /*
  * Write @n node files `<dir>/sim-1.xml` .. `sim-<n>.xml` (creating @dir,
  * replacing files a previous start wrote): each host with its own CPU
- * count, memory, two interfaces with distinct MACs, one local `dir`
+ * count, memory, four interfaces (eth0..eth3) with distinct MACs, one local `dir`
  * storage pool, and its identity (hostname sim-<i>, a UUID derived from
  * @seed and i, so the same data directory keeps the same UUIDs). The
  * other interfaces of a file it replaces (bonds, VLAN devices, bridges

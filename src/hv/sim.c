@@ -56,7 +56,7 @@
  * file (hv/simnet.c edits them in place; hv.h, "host networking"), as a
  * real host keeps its network configuration on disk. So when a node file
  * is rewritten here, every <interface> of the old file other than the
- * generated eth0 and eth1 is copied, as it was, after them; the rest of
+ * generated eth0..eth3 is copied, as it was, after them; the rest of
  * the file (identity, CPU, memory, pool) is generated afresh. The whole
  * rewrite holds the directory's lock (hv_simnet_lock()), the one node
  * file edits take, so an edit running meanwhile is never lost. No state;
@@ -158,7 +158,7 @@ sim_mac_format(const unsigned char b[16], unsigned nic, char out[18])
 }
 
 /* The interfaces every node file has; the others are kept (DESIGN). */
-static const char *const sim_nics[] = { "eth0", "eth1" };
+static const char *const sim_nics[] = { "eth0", "eth1", "eth2", "eth3" };
 
 /* The node file of host @i (1-based) into @b, with @kept (the kept
  * <interface> lines, may be "") after the generated interfaces. */
@@ -167,13 +167,16 @@ sim_node_xml(struct buf *b, const char *seed, unsigned i, const char *kept)
 {
     const struct sim_profile *p = &sim_profiles[(i - 1) % SIM_NPROFILES];
     unsigned char id[16];
-    char uuid[37], mac0[18], mac1[18], hex[33], serial[16];
+    char uuid[37], mac0[18], mac1[18], mac2[18], mac3[18], hex[33];
+    char serial[16];
 
     if (sim_identity_bytes(seed, i, id) < 0)
         return -1;
     sim_uuid_format(id, uuid);
     sim_mac_format(id, 0, mac0);
     sim_mac_format(id, 1, mac1);
+    sim_mac_format(id, 2, mac2);
+    sim_mac_format(id, 3, mac3);
     hex_encode(id + 10, 5, hex);
     snprintf(serial, sizeof(serial), "SIM%.10s", hex);
     for (char *s = serial; *s; s++) {
@@ -209,11 +212,15 @@ sim_node_xml(struct buf *b, const char *seed, unsigned i, const char *kept)
         "<mac address='%s'/><mtu size='1500'/></interface>\n"
         "  <interface type='ethernet' name='eth1'><start mode='onboot'/>"
         "<mac address='%s'/><mtu size='9000'/></interface>\n"
+        "  <interface type='ethernet' name='eth2'><start mode='onboot'/>"
+        "<mac address='%s'/><mtu size='1500'/></interface>\n"
+        "  <interface type='ethernet' name='eth3'><start mode='onboot'/>"
+        "<mac address='%s'/><mtu size='1500'/></interface>\n"
         "%s"
         "  <pool type='dir'><name>local-sim-%u</name>"
         "<target><path>/OVS/local-sim-%u</path></target></pool>\n"
         "</node>\n",
-        mac0, mac1, kept, i, i);
+        mac0, mac1, mac2, mac3, kept, i, i);
     return 0;
 }
 

@@ -68,7 +68,7 @@ expect managerUuid ${MGR}
 expect serverPoolId null
 expect agentLogin oracle
 expect hypervisor.type test
-expect-count ethernetPortIds 2
+expect-count ethernetPortIds 4
 expect-exists cpuCompatibilityGroupId.value
 expect-not memory 0
 expect-not populatedProcessorSockets 0
@@ -90,7 +90,7 @@ expect [0].value ~:
 GET /Server/${S1}/EthernetPort
 auth ro
 status 200
-expect-count 2
+expect-count 4
 expect [0].serverId.value ${S1}
 expect [0].portType PHYSICAL
 expect [0].name ~on sim-1

@@ -713,7 +713,7 @@ expect jobRunState SUCCESS
 GET /Server/${S2}/EthernetPort
 auth ro
 status 200
-expect-count 2
+expect-count 4
 capture PORT [0].id.value
 
 === delete sim-2
@@ -764,4 +764,4 @@ status 200
 expect serverPoolId null
 expect managerUuid null
 expect maintenanceMode false
-expect-count ethernetPortIds 2
+expect-count ethernetPortIds 4

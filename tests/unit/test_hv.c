@@ -181,7 +181,7 @@ static void
 test_sim_discovery(void **state)
 {
     char tmp[256], path[400];
-    char uuids[3][64], macs[6][32];
+    char uuids[3][64], macs[12][32];
     unsigned i, j;
 
     (void)state;
@@ -235,11 +235,11 @@ test_sim_discovery(void **state)
             assert_true(str_has_prefix(f.capabilities[j], "HVM_") ||
                         str_has_prefix(f.capabilities[j], "PVM_"));
 
-        /* Two NICs with the MACs of the file, up, with their MTUs. */
+        /* Four NICs with the MACs of the file, up, with their MTUs. */
         snprintf(path, sizeof(path), "%s/%s.xml", tmp, name);
         xml = slurp(path);
-        assert_int_equal(f.nnics, 2);
-        for (j = 0; j < 2; j++) {
+        assert_int_equal(f.nnics, 4);
+        for (j = 0; j < 4; j++) {
             char needle[64];
 
             snprintf(needle, sizeof(needle), "<mac address='%s'/>",
@@ -248,9 +248,9 @@ test_sim_discovery(void **state)
             assert_true(str_has_prefix(f.nics[j].mac, "02:"));
             assert_true(f.nics[j].up);
             assert_int_equal(f.nics[j].mtu,
-                             strcmp(f.nics[j].name, "eth0") == 0 ? 1500
-                                                                 : 9000);
-            str_copy(macs[i * 2 + j], f.nics[j].mac, sizeof(macs[0]));
+                             strcmp(f.nics[j].name, "eth1") == 0 ? 9000
+                                                                 : 1500);
+            str_copy(macs[i * 4 + j], f.nics[j].mac, sizeof(macs[0]));
         }
         xfree(xml);
 
@@ -276,7 +276,7 @@ test_sim_discovery(void **state)
         for (j = 0; j < i; j++)
             assert_string_not_equal(uuids[i], uuids[j]);
     }
-    for (i = 0; i < 6; i++) {
+    for (i = 0; i < 12; i++) {
         for (j = 0; j < i; j++)
             assert_string_not_equal(macs[i], macs[j]);
     }
