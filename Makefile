@@ -49,7 +49,7 @@ MODEL_SRCS := src/model/model.c src/model/types.c
 DB_SRCS := src/db/db.c src/db/db_object.c src/db/db_manager.c \
 	src/db/db_user.c src/db/db_session.c src/db/db_txn.c src/db/db_job.c \
 	src/db/db_event.c src/db/db_server.c src/db/db_pool.c \
-	src/db/db_monitor.c src/db/db_row.c
+	src/db/db_monitor.c src/db/db_row.c src/db/db_vnic.c
 JOBS_SRCS := src/jobs/engine.c src/jobs/locks.c src/jobs/ops.c \
 	src/jobs/op_event.c src/jobs/op_user.c src/jobs/op_server.c \
 	src/jobs/op_pool.c src/jobs/storage_host.c \
@@ -61,7 +61,9 @@ AUTH_SRCS := src/auth/password.c src/auth/session.c src/auth/authz.c
 API_SRCS := src/api/dispatch.c src/api/api_object.c src/api/api_session.c \
 	src/api/api_user.c src/api/api_openapi.c src/api/api_job.c \
 	src/api/api_event.c src/api/api_update.c src/api/api_server.c \
-	src/api/api_pool.c src/api/api_storage.c src/api/api_vdisk.c src/api/api_jobreq.c src/api/api_network.c
+	src/api/api_pool.c src/api/api_storage.c src/api/api_vdisk.c src/api/api_jobreq.c \
+	src/api/api_netport.c src/api/api_network.c \
+	src/api/api_vnic.c
 HTTP_SRCS := src/http/server.c src/http/request.c src/http/response.c \
 	src/http/static.c src/http/cert.c src/http/wait.c
 HV_SRCS := src/hv/libvirt.c src/hv/uri.c src/hv/sim.c src/hv/simstore.c \
@@ -78,7 +80,8 @@ DAEMON_OBJS := $(BUILD)/src/main.o $(BUILD)/src/admin.o
 
 UNIT_TESTS := test_util test_config test_model test_db test_auth test_http \
 	test_jobs test_events test_hv test_monitor test_server_ops \
-	test_import_util test_hv_storage test_storage_db test_vdisk test_hv_net
+	test_import_util test_hv_storage test_storage_db test_vdisk test_hv_net \
+	test_vnic test_netport
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 APITEST := $(BUILD)/tests/apitest
 JOBLOAD := $(BUILD)/tests/jobload

@@ -7,6 +7,7 @@
 # tests/api/monitor.sh: monitoring against a libvirtd of its own, then
 # tests/api/storage.sh: repositories on the simulated storage's files, then
 # tests/api/network.sh: bridges on the simulated hosts, through virsh, then
+# tests/api/vnic.sh: VNICs and MAC ranges on VMs written into its inventory, then
 # tests/api/power.sh: server power through ipmi_sim and Wake-on-LAN). All output
 # goes to the terminal and to $BUILD/test-results.tap (installed at the end). Afterwards it counts
 # the "ok" and "not ok" lines over everything (TAP numbering restarts in
@@ -76,6 +77,7 @@ for tier in $TIERS; do
         run_part "api monitor" bash tests/api/monitor.sh
         run_part "api storage" bash tests/api/storage.sh
         run_part "api network" bash tests/api/network.sh
+        run_part "api vnic" bash tests/api/vnic.sh
         run_part "api power" bash tests/api/power.sh
         ;;
     browser)

@@ -312,6 +312,18 @@ int db_links_get(struct db *db, const char *table, const char *owner_id,
 int db_txn_links_set(struct db_txn *t, const char *table,
                      const char *owner_id, char *const *ids, size_t n);
 
+/* ---- VNIC MAC addresses (db_vnic.c) ---- */
+
+/*
+ * The lowest address of the MAC ranges (mac_ranges, ordered by start) that
+ * no VNIC has (virtual_nics.mac_int), as a 48-bit value in *mac: 1, or 0
+ * when every address of every range is taken (or there is no range), or
+ * -1 with ERR_DB. Inside a job's write transaction the answer stays true
+ * until it commits.
+ */
+int db_mac_lowest_free(struct db *db, uint64_t *mac);
+int db_txn_mac_lowest_free(struct db_txn *t, uint64_t *mac);
+
 /* ---- servers, ports, networks, CPU groups (db_server.c) ---- */
 
 /* What discovery writes about a server (NULL strings: unknown). */

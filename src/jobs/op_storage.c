@@ -245,6 +245,10 @@ kind_of(const char *type)
         { "StorageElement", "storageelement" },
         { "AccessGroup", "accessgroup" },
         { "StorageInitiator", "storageinitiator" },
+        { "Network", "network" }, { "EthernetPort", "ethernetport" },
+        { "VlanGroup", "vlangroup" }, { "VlanSegment", "vlansegment" },
+        { "VlanInterface", "vlaninterface" }, { "VirtualNic", "virtualnic" },
+        { "MacRange", "macrange" },
     };
     size_t i;
 

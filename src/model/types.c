@@ -577,6 +577,7 @@ static const struct model_field vm_fields[] = {
 
 static const struct model_child vm_children[] = {
     { "VmDiskMapping", "VmDiskMapping", "vm_id" },
+    { "VirtualNic", "VirtualNic", "vm_id" },
 };
 
 static const struct model_type vm_type = {
