@@ -22,7 +22,9 @@
 #               vmId (400), a STORAGE network, a SUSPENDED VM (409)
 #   create      the lowest free address (02:21:f6:00:00:00), name = MAC,
 #               slot 0, interfaceName ""; an explicit address (any case)
-#               outside every range; a duplicate (409 naming the VNIC);
+#               outside every range (on the RUNNING VM: its network can
+#               then be neither deleted nor lose VIRTUAL_MACHINE, 409); a
+#               duplicate (409 naming the VNIC);
 #               a gap refilled after a delete, with the lowest free slot
 #   edit        name, description, network (VIRTUAL_MACHINE only), the GET
 #               body back, fixed members (400), stale generation (409)
@@ -463,6 +465,14 @@ if [ -n "$NX" ] && [ "$MAC" = 0a:00:00:00:00:05 ] && [ "$NAME" = explicit ] &&
 else
     tap fail "create: explicit address" "$JSTATE $JERROR" "$MAC $NAME $SLOT"
 fi
+# A running VM's VNIC keeps its network (docs/NETWORKS.md, "Roles and
+# network types").
+refused "networks: a network a RUNNING VM has a VNIC on cannot be deleted" 409 \
+    "cannot delete network 'vmnet': VM 'run' \\(RUNNING\\) has VNIC 'explicit' on it" \
+    DELETE "/Network/$VMNET"
+refused "networks: nor lose its VIRTUAL_MACHINE role" 409 \
+    "cannot remove the VIRTUAL_MACHINE role of network 'vmnet': VM 'run'" \
+    PUT "/Network/$VMNET" '{"roles": ["STORAGE"]}'
 refused "create: an address another VNIC has" 409 \
     "MAC address '0a:00:00:00:00:05' is used by VNIC 'explicit' of VM 'run'" \
     POST "/Vm/$PVM1/VirtualNic" "$(vn "$VMNET" '"macAddress": "0a:00:00:00:00:05"')"
